@@ -1,0 +1,225 @@
+// The CPU backend: host memory, OpenMP element-wise ops, and the GEMM ladder.
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "core/backend.h"
+#include "gemm.h"
+
+// Element-wise loops below this size run on one thread: forking costs more.
+#define CPU_PARALLEL_MIN 32768
+
+static cnn_status cpu_alloc(cnn_backend *be, size_t bytes, void **ptr) {
+    (void)be;
+    size_t rounded = (bytes + 63) / 64 * 64;
+    void *p = aligned_alloc(64, rounded ? rounded : 64);
+    if (!p) return cnn_error(CNN_ERR_NOMEM, "out of memory allocating %zu bytes on the CPU", bytes);
+    memset(p, 0, rounded ? rounded : 64);
+    *ptr = p;
+    return CNN_OK;
+}
+
+static void cpu_free(cnn_backend *be, void *ptr) {
+    (void)be;
+    free(ptr);
+}
+
+static cnn_status cpu_memcpy(cnn_backend *be, void *dst, const void *src, size_t bytes) {
+    (void)be;
+    if (bytes) memmove(dst, src, bytes);
+    return CNN_OK;
+}
+
+// x is (n): x[i] = value.
+static cnn_status cpu_fill(cnn_backend *be, float *x, size_t n, float value) {
+    (void)be;
+#pragma omp parallel for schedule(static) if (n >= CPU_PARALLEL_MIN)
+    for (size_t i = 0; i < n; i++) x[i] = value;
+    return CNN_OK;
+}
+
+static cnn_status cpu_sync(cnn_backend *be) {
+    (void)be;
+    return CNN_OK;
+}
+
+// Y is (B,N), b is (N): Y += b, then ReLU when relu.
+static cnn_status cpu_bias_add(cnn_backend *be, float *Y, const float *b, int B, int N, bool relu) {
+    (void)be;
+#pragma omp parallel for schedule(static) if ((size_t)B * N >= CPU_PARALLEL_MIN)
+    for (int i = 0; i < B; i++) {
+        float *y = Y + (size_t)i * N;
+        if (relu)
+            for (int j = 0; j < N; j++) {
+                float v = y[j] + b[j];
+                y[j] = v > 0.0f ? v : 0.0f;
+            }
+        else
+            for (int j = 0; j < N; j++) y[j] += b[j];
+    }
+    return CNN_OK;
+}
+
+// x, y are (n): y = max(x, 0).
+static cnn_status cpu_relu_forward(cnn_backend *be, const float *x, float *y, size_t n) {
+    (void)be;
+#pragma omp parallel for schedule(static) if (n >= CPU_PARALLEL_MIN)
+    for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    return CNN_OK;
+}
+
+// y, dy, dx are (n): dx = dy where y > 0, else 0.
+static cnn_status cpu_relu_backward(cnn_backend *be, const float *y, const float *dy, float *dx, size_t n) {
+    (void)be;
+#pragma omp parallel for schedule(static) if (n >= CPU_PARALLEL_MIN)
+    for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    return CNN_OK;
+}
+
+// logits is (B,C), labels is (B), dlogits is (B,C) or NULL, stats is (2).
+// Row sums are accumulated in double and added to stats in row order, so the
+// result does not depend on the number of threads.
+static cnn_status cpu_softmax_xent(cnn_backend *be, const float *logits, const int32_t *labels, int B, int C,
+                                   float grad_scale, float *dlogits, float *stats) {
+    (void)be;
+    double loss = 0.0, correct = 0.0;
+    for (int i = 0; i < B; i++) {
+        const float *z = logits + (size_t)i * C;
+        int label = labels[i];
+        if (label < 0 || label >= C)
+            return cnn_error(CNN_ERR_INVALID_ARG, "softmax_xent: label %d of row %d is outside [0, %d)", label, i, C);
+        int argmax = 0;
+        float zmax = z[0];
+        for (int c = 1; c < C; c++)
+            if (z[c] > zmax) zmax = z[c], argmax = c;
+        double sum = 0.0;
+        for (int c = 0; c < C; c++) sum += exp((double)z[c] - zmax);
+        loss += log(sum) - ((double)z[label] - zmax);
+        correct += argmax == label;
+        if (dlogits) {
+            float *d = dlogits + (size_t)i * C;
+            for (int c = 0; c < C; c++) {
+                double p = exp((double)z[c] - zmax) / sum;
+                d[c] = grad_scale * (float)(p - (c == label));
+            }
+        }
+    }
+    stats[0] += (float)loss;
+    stats[1] += (float)correct;
+    return CNN_OK;
+}
+
+static int row_argmax(const float *x, int C) {
+    int best = 0;
+    for (int c = 1; c < C; c++)
+        if (x[c] > x[best]) best = c;
+    return best;
+}
+
+// pred, target, dpred are (B,C), stats is (2): mean squared error over classes.
+static cnn_status cpu_mse(cnn_backend *be, const float *pred, const float *target, int B, int C, float grad_scale,
+                          float *dpred, float *stats) {
+    (void)be;
+    double loss = 0.0, correct = 0.0;
+    for (int i = 0; i < B; i++) {
+        const float *p = pred + (size_t)i * C, *t = target + (size_t)i * C;
+        double row = 0.0;
+        for (int c = 0; c < C; c++) {
+            double d = (double)p[c] - t[c];
+            row += d * d;
+            if (dpred) dpred[(size_t)i * C + c] = grad_scale * 2.0f * (p[c] - t[c]) / (float)C;
+        }
+        loss += row / C;
+        correct += row_argmax(p, C) == row_argmax(t, C);
+    }
+    stats[0] += (float)loss;
+    stats[1] += (float)correct;
+    return CNN_OK;
+}
+
+// X is (B,N), y is (N): y = beta y + column sums of X (each column summed in row order).
+static cnn_status cpu_colsum(cnn_backend *be, const float *X, int B, int N, float beta, float *y) {
+    (void)be;
+#pragma omp parallel for schedule(static) if ((size_t)B * N >= CPU_PARALLEL_MIN)
+    for (int j = 0; j < N; j++) {
+        float acc = 0.0f;
+        for (int i = 0; i < B; i++) acc += X[(size_t)i * N + j];
+        y[j] = beta == 0.0f ? acc : beta * y[j] + acc;
+    }
+    return CNN_OK;
+}
+
+// w, g, v are (n): SGD with momentum and weight decay, PyTorch's formulation.
+static cnn_status cpu_sgd(cnn_backend *be, float *w, const float *g, float *v, size_t n, float lr, float momentum,
+                          float wd) {
+    (void)be;
+#pragma omp parallel for schedule(static) if (n >= CPU_PARALLEL_MIN)
+    for (size_t i = 0; i < n; i++) {
+        float grad = g[i] + wd * w[i];
+        float vel = momentum * v[i] + grad;
+        v[i] = vel;
+        w[i] -= lr * vel;
+    }
+    return CNN_OK;
+}
+
+// images is (n,D) uint8, labels is (n) uint8, X is (B,D), y is (B): gathers
+// examples perm(start + i) and normalises them.
+static cnn_status cpu_gather(cnn_backend *be, const uint8_t *images, const uint8_t *labels, int D, cnn_perm perm,
+                             uint32_t start, int B, float scale, float shift, float *X, int32_t *y) {
+    (void)be;
+    if ((uint64_t)start + (uint64_t)B > perm.n)
+        return cnn_error(CNN_ERR_INVALID_ARG, "gather: batch [%u, %u) runs past the %u examples", start,
+                         start + (uint32_t)B, perm.n);
+#pragma omp parallel for schedule(static) if ((size_t)B * D >= CPU_PARALLEL_MIN)
+    for (int i = 0; i < B; i++) {
+        uint32_t j = cnn_perm_apply(&perm, start + (uint32_t)i);
+        const uint8_t *src = images + (size_t)j * D;
+        float *dst = X + (size_t)i * D;
+        for (int d = 0; d < D; d++) dst[d] = (float)src[d] * scale + shift;
+        y[i] = labels[j];
+    }
+    return CNN_OK;
+}
+
+static void cpu_destroy(cnn_backend *be) { free(be); }
+
+cnn_status cnn_cpu_backend_create(int threads, cnn_backend **out) {
+    *out = NULL;
+    if (threads < 0) return cnn_error(CNN_ERR_INVALID_ARG, "--threads must be >= 0 (0 means all cores), got %d", threads);
+    cnn_backend *be = calloc(1, sizeof *be);
+    if (!be) return cnn_error(CNN_ERR_NOMEM, "out of memory creating the CPU backend");
+    if (threads > 0) {
+        omp_set_num_threads(threads);
+        openblas_set_num_threads(threads);
+    }
+    int used = threads > 0 ? threads : omp_get_max_threads();
+    be->name = "cpu";
+    be->device = CNN_DEVICE_CPU;
+    be->gemm_variants = cnn_cpu_gemm_variants;
+    be->n_gemm_variants = cnn_cpu_gemm_variant_count;
+    be->default_gemm = cnn_cpu_gemm_default;
+    snprintf(be->device_desc, sizeof be->device_desc, "CPU, %d thread%s", used, used == 1 ? "" : "s");
+    be->destroy = cpu_destroy;
+    be->alloc = cpu_alloc;
+    be->free = cpu_free;
+    be->upload = cpu_memcpy;
+    be->download = cpu_memcpy;
+    be->copy = cpu_memcpy;
+    be->fill = cpu_fill;
+    be->sync = cpu_sync;
+    be->bias_add = cpu_bias_add;
+    be->relu_forward = cpu_relu_forward;
+    be->relu_backward = cpu_relu_backward;
+    be->softmax_xent = cpu_softmax_xent;
+    be->mse = cpu_mse;
+    be->colsum = cpu_colsum;
+    be->sgd = cpu_sgd;
+    be->gather = cpu_gather;
+    *out = be;
+    return CNN_OK;
+}

@@ -1,0 +1,9 @@
+// The CUDA backend's constructor in a build without the CUDA toolkit.
+#include "core/backend.h"
+
+cnn_status cnn_cuda_backend_create(cnn_backend **out) {
+    *out = NULL;
+    return cnn_error(CNN_ERR_UNSUPPORTED,
+                     "this build has no CUDA backend (no CUDA compiler was found when it was configured); "
+                     "install the CUDA toolkit and rebuild with cmake -DCNN_CUDA=ON, or use --backend=cpu");
+}

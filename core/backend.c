@@ -1,0 +1,91 @@
+#include "backend.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *cnn_device_name(cnn_device device) { return device == CNN_DEVICE_CUDA ? "cuda" : "cpu"; }
+
+const char *cnn_op_name(cnn_op op) {
+    static const char *names[CNN_OP_COUNT] = {"gemm", "bias_add", "relu", "softmax_xent",
+                                              "mse",  "colsum",   "sgd",  "gather"};
+    return (op >= 0 && op < CNN_OP_COUNT) ? names[op] : "unknown op";
+}
+
+bool cnn_backend_supports(const cnn_backend *be, cnn_op op) {
+    switch (op) {
+    case CNN_OP_GEMM: return be->gemm != NULL && be->gemm->fn != NULL;
+    case CNN_OP_BIAS_ADD: return be->bias_add != NULL;
+    case CNN_OP_RELU: return be->relu_forward != NULL && be->relu_backward != NULL;
+    case CNN_OP_SOFTMAX_XENT: return be->softmax_xent != NULL;
+    case CNN_OP_MSE: return be->mse != NULL;
+    case CNN_OP_COLSUM: return be->colsum != NULL;
+    case CNN_OP_SGD: return be->sgd != NULL;
+    case CNN_OP_GATHER: return be->gather != NULL;
+    case CNN_OP_COUNT: break;
+    }
+    return false;
+}
+
+const cnn_gemm_variant *cnn_backend_find_gemm(const cnn_backend *be, const char *name) {
+    for (int i = 0; i < be->n_gemm_variants; i++)
+        if (strcmp(be->gemm_variants[i].name, name) == 0) return &be->gemm_variants[i];
+    return NULL;
+}
+
+cnn_status cnn_backend_select_gemm(cnn_backend *be, const char *name) {
+    const cnn_gemm_variant *v = cnn_backend_find_gemm(be, name);
+    if (v) {
+        be->gemm = v;
+        return CNN_OK;
+    }
+    char list[512] = "";
+    for (int i = 0; i < be->n_gemm_variants; i++) {
+        if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
+        strncat(list, be->gemm_variants[i].name, sizeof list - strlen(list) - 1);
+    }
+    return cnn_error(CNN_ERR_INVALID_ARG, "unknown GEMM '%s' for the %s backend; choose one of: %s", name, be->name,
+                     list);
+}
+
+cnn_status cnn_backend_create(const char *name, const char *gemm, int threads, cnn_backend **out) {
+    *out = NULL;
+    cnn_backend *be = NULL;
+    if (strcmp(name, "cpu") == 0) {
+        CNN_TRY(cnn_cpu_backend_create(threads, &be));
+    } else if (strcmp(name, "cuda") == 0) {
+        CNN_TRY(cnn_cuda_backend_create(&be));
+    } else {
+        return cnn_error(CNN_ERR_INVALID_ARG, "unknown backend '%s'; choose cpu or cuda", name);
+    }
+    cnn_status s = cnn_backend_select_gemm(be, gemm ? gemm : be->default_gemm);
+    if (s != CNN_OK) {
+        cnn_backend_destroy(be);
+        return s;
+    }
+    *out = be;
+    return CNN_OK;
+}
+
+void cnn_backend_destroy(cnn_backend *be) {
+    if (be && be->destroy) be->destroy(be);
+}
+
+cnn_status cnn_gemm_check_args(bool transa, bool transb, int M, int N, int K, const float *A, int lda,
+                               const float *B, int ldb, const float *C, int ldc) {
+    if (M < 1 || N < 1 || K < 1)
+        return cnn_error(CNN_ERR_INVALID_ARG, "gemm: M, N, K must be >= 1 (got %d, %d, %d)", M, N, K);
+    if (!A || !B || !C) return cnn_error(CNN_ERR_INVALID_ARG, "gemm: NULL matrix pointer");
+    int a_cols = transa ? M : K, b_cols = transb ? K : N;
+    if (lda < a_cols) return cnn_error(CNN_ERR_INVALID_ARG, "gemm: lda %d < %d", lda, a_cols);
+    if (ldb < b_cols) return cnn_error(CNN_ERR_INVALID_ARG, "gemm: ldb %d < %d", ldb, b_cols);
+    if (ldc < N) return cnn_error(CNN_ERR_INVALID_ARG, "gemm: ldc %d < %d", ldc, N);
+    return CNN_OK;
+}
+
+cnn_status cnn_gemm(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha, const float *A,
+                    int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    if (!cnn_backend_supports(be, CNN_OP_GEMM))
+        return cnn_error(CNN_ERR_UNSUPPORTED, "the %s backend has no GEMM selected", be->name);
+    CNN_TRY(cnn_gemm_check_args(transa, transb, M, N, K, A, lda, B, ldb, C, ldc));
+    return be->gemm->fn(transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}

@@ -1,0 +1,133 @@
+// The backend interface: a table of function pointers that the CPU and CUDA
+// backends each fill. Layers, models and the training loop call only this
+// table, with pointers into the backend's own memory, so they never see
+// the device. An entry a backend lacks is NULL: cnn_backend_supports()
+// tells, and callers fail with a clear message rather than silently.
+//
+// Conventions: row-major; a matrix is (rows, cols) with a leading
+// dimension; all pointers are device pointers of this backend unless named
+// host_*. Functions queue work and may return before it finishes (CUDA):
+// only sync() and download() wait.
+#ifndef CNN_BACKEND_H
+#define CNN_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "perm.h"
+#include "status.h"
+#include "tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// C (M,N) = alpha * op(A) (M,K) * op(B) (K,N) + beta * C, all row-major.
+// op(A) = A stored (M,K) with lda >= K, or, with transa, A stored (K,M)
+// with lda >= M; likewise B. When beta == 0, C is only written, never read
+// (so NaN in C does not propagate). M, N, K >= 1.
+typedef cnn_status (*cnn_sgemm_fn)(bool transa, bool transb, int M, int N, int K, float alpha,
+                                   const float *A, int lda, const float *B, int ldb, float beta,
+                                   float *C, int ldc);
+
+// One GEMM implementation a backend offers (--gemm=NAME).
+typedef struct {
+    const char *name;    // "naive", "openblas", ...
+    cnn_sgemm_fn fn;
+    const char *summary; // one line for --help and gemm-bench
+} cnn_gemm_variant;
+
+typedef enum {
+    CNN_OP_GEMM,
+    CNN_OP_BIAS_ADD,
+    CNN_OP_RELU,
+    CNN_OP_SOFTMAX_XENT,
+    CNN_OP_MSE,
+    CNN_OP_COLSUM,
+    CNN_OP_SGD,
+    CNN_OP_GATHER,
+    CNN_OP_COUNT
+} cnn_op;
+
+const char *cnn_op_name(cnn_op op);
+
+typedef struct cnn_backend cnn_backend;
+
+struct cnn_backend {
+    const char *name;  // "cpu" or "cuda"
+    cnn_device device;
+    const cnn_gemm_variant *gemm; // the selected GEMM (set by cnn_backend_create)
+    const cnn_gemm_variant *gemm_variants; // all of this backend's GEMMs
+    int n_gemm_variants;
+    const char *default_gemm;
+    void *ctx;         // the backend's private state
+    char device_desc[128]; // e.g. "2 OpenMP threads" or "NVIDIA H100 80GB HBM3 (sm_90)"
+
+    void (*destroy)(cnn_backend *be);
+
+    // Memory. alloc returns zeroed memory aligned to at least 64 bytes.
+    cnn_status (*alloc)(cnn_backend *be, size_t bytes, void **ptr);
+    void (*free)(cnn_backend *be, void *ptr);
+    cnn_status (*upload)(cnn_backend *be, void *dst, const void *host_src, size_t bytes);
+    cnn_status (*download)(cnn_backend *be, void *host_dst, const void *src, size_t bytes);
+    cnn_status (*copy)(cnn_backend *be, void *dst, const void *src, size_t bytes);
+    cnn_status (*fill)(cnn_backend *be, float *x, size_t n, float value);
+    cnn_status (*sync)(cnn_backend *be); // waits for all queued work
+
+    // Y is (B,N), b is (N): Y += b broadcast over rows, then max(Y,0) when relu.
+    cnn_status (*bias_add)(cnn_backend *be, float *Y, const float *b, int B, int N, bool relu);
+    // x, y are (n): y = max(x, 0). In place (x == y) is allowed.
+    cnn_status (*relu_forward)(cnn_backend *be, const float *x, float *y, size_t n);
+    // y, dy, dx are (n): dx = dy where y > 0, else 0. In place (dx == dy) allowed.
+    cnn_status (*relu_backward)(cnn_backend *be, const float *y, const float *dy, float *dx, size_t n);
+    // logits is (B,C), labels is (B), dlogits is (B,C) or NULL, stats is (2):
+    // dlogits = grad_scale * (softmax(logits) - onehot(labels));
+    // stats[0] += sum over rows of -log softmax[label]; stats[1] += rows whose argmax is the label.
+    cnn_status (*softmax_xent)(cnn_backend *be, const float *logits, const int32_t *labels, int B, int C,
+                               float grad_scale, float *dlogits, float *stats);
+    // pred, target, dpred are (B,C) (dpred may be NULL), stats is (2):
+    // per row loss = sum_c (pred - target)^2 / C; dpred = grad_scale * 2 (pred - target) / C;
+    // stats[0] += sum of row losses; stats[1] += rows whose argmax(pred) == argmax(target).
+    cnn_status (*mse)(cnn_backend *be, const float *pred, const float *target, int B, int C, float grad_scale,
+                      float *dpred, float *stats);
+    // X is (B,N), y is (N): y = beta * y + sum over rows of X (the bias gradient when beta = 0).
+    cnn_status (*colsum)(cnn_backend *be, const float *X, int B, int N, float beta, float *y);
+    // w, g, v are (n): g' = g + wd * w; v = momentum * v + g'; w -= lr * v (PyTorch's SGD).
+    cnn_status (*sgd)(cnn_backend *be, float *w, const float *g, float *v, size_t n, float lr, float momentum,
+                      float wd);
+    // images is (n_total, D) uint8, labels is (n_total) uint8, X is (B,D), y is (B):
+    // row i of the batch is example j = perm(start + i) (perm over [0, n_total));
+    // X[i] = images[j] * scale + shift, y[i] = labels[j].
+    cnn_status (*gather)(cnn_backend *be, const uint8_t *images, const uint8_t *labels, int D, cnn_perm perm,
+                         uint32_t start, int B, float scale, float shift, float *X, int32_t *y);
+};
+
+// Creates a backend by name ("cpu" or "cuda") with the named GEMM (NULL:
+// the backend's default) and, for the CPU, the number of threads (0: all
+// cores). Fails with a clear message for an unknown name, a CUDA backend in
+// a build without CUDA, or a machine without a usable GPU.
+cnn_status cnn_backend_create(const char *name, const char *gemm, int threads, cnn_backend **out);
+void cnn_backend_destroy(cnn_backend *be);
+
+bool cnn_backend_supports(const cnn_backend *be, cnn_op op);
+// Selects a GEMM variant by name; the error lists the valid names.
+cnn_status cnn_backend_select_gemm(cnn_backend *be, const char *name);
+const cnn_gemm_variant *cnn_backend_find_gemm(const cnn_backend *be, const char *name);
+
+// The selected GEMM, with its arguments validated first.
+cnn_status cnn_gemm(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha, const float *A,
+                    int lda, const float *B, int ldb, float beta, float *C, int ldc);
+// Checks a GEMM call's shapes and leading dimensions (shared by every variant's caller).
+cnn_status cnn_gemm_check_args(bool transa, bool transb, int M, int N, int K, const float *A, int lda,
+                               const float *B, int ldb, const float *C, int ldc);
+
+// Backend constructors (backends/cpu, backends/cuda).
+cnn_status cnn_cpu_backend_create(int threads, cnn_backend **out);
+// Defined in every build: without CUDA it fails with a message saying so.
+cnn_status cnn_cuda_backend_create(cnn_backend **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,78 @@
+#include "test_util.h"
+
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int test_failures = 0;
+
+int test_finish(const char *name) {
+    if (test_failures) {
+        fprintf(stderr, "%s: %d check(s) FAILED\n", name, test_failures);
+        return 1;
+    }
+    printf("%s: all checks passed\n", name);
+    return 0;
+}
+
+void test_skip(const char *why) {
+    printf("SKIPPED: %s\n", why);
+    exit(77);
+}
+
+bool test_close(const char *what, const float *got, const double *want, size_t n, double atol, double rtol) {
+    size_t worst = 0;
+    double worst_excess = -1.0;
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double err = fabs((double)got[i] - want[i]);
+        double tol = atol + rtol * fabs(want[i]);
+        double excess = isnan(err) ? INFINITY : err - tol;
+        if (excess > 0) bad++;
+        if (excess > worst_excess) {
+            worst_excess = excess;
+            worst = i;
+        }
+    }
+    if (bad) {
+        fprintf(stderr, "  %s: %zu of %zu elements out of tolerance (atol %.3g, rtol %.3g); worst [%zu]: got %.9g, want %.9g\n",
+                what, bad, n, atol, rtol, worst, (double)got[worst], want[worst]);
+        return false;
+    }
+    return true;
+}
+
+void test_gemm_ref(bool ta, bool tb, int M, int N, int K, double alpha, const float *A, int lda, const float *B,
+                   int ldb, double beta, const float *C_in, int ldc, double *C_out) {
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double acc = 0.0;
+            for (int k = 0; k < K; k++) {
+                double a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                double b = tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                acc += a * b;
+            }
+            double c = beta != 0.0 ? beta * C_in[(size_t)i * ldc + j] : 0.0;
+            C_out[(size_t)i * ldc + j] = alpha * acc + c;
+        }
+}
+
+void test_fill_uniform(cnn_rng *rng, float *x, size_t n, float lo, float hi) {
+    for (size_t i = 0; i < n; i++) x[i] = lo + (hi - lo) * (float)cnn_rng_uniform(rng);
+}
+
+const char *test_data_dir(const char *name) {
+    static char path[4096];
+    const char *root = getenv("CNN_DATA_DIR");
+    if (!root || !*root) {
+        fprintf(stderr, "CNN_DATA_DIR is not set: point it at the folder holding %s/ (e.g. ../shared/data)\n", name);
+        return NULL;
+    }
+    snprintf(path, sizeof path, "%s/%s", root, name);
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "%s does not exist\n", path);
+        return NULL;
+    }
+    return path;
+}

@@ -1,0 +1,58 @@
+// Helpers shared by the tests: checks that report file and line, a
+// double-precision GEMM reference, random fills and data-directory lookup.
+#ifndef CNN_TEST_UTIL_H
+#define CNN_TEST_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/rng.h"
+#include "core/status.h"
+
+extern int test_failures;
+
+// Fails the test (it keeps running) when cond is false.
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                                   \
+            test_failures++;                                                                                           \
+        }                                                                                                              \
+    } while (0)
+
+// Fails the test when a cnn_status call does not return CNN_OK, printing its message.
+#define CHECK_OK(expr)                                                                                                 \
+    do {                                                                                                               \
+        cnn_status check_ok_s_ = (expr);                                                                               \
+        if (check_ok_s_ != CNN_OK) {                                                                                   \
+            fprintf(stderr, "%s:%d: %s returned %s: %s\n", __FILE__, __LINE__, #expr,                                  \
+                    cnn_status_name(check_ok_s_), cnn_last_error());                                                   \
+            test_failures++;                                                                                           \
+        }                                                                                                              \
+    } while (0)
+
+// Prints the result and returns the process exit code (0 pass, 1 fail).
+int test_finish(const char *name);
+
+// Exits with ctest's skip code 77 after saying why.
+void test_skip(const char *why);
+
+// |got - want| <= atol + rtol * |want| for every element; reports the worst
+// element and returns false when it does not hold.
+bool test_close(const char *what, const float *got, const double *want, size_t n, double atol, double rtol);
+
+// C (M,N) = alpha op(A) op(B) + beta C in double precision, row-major, same
+// conventions as cnn_sgemm_fn. C_in may be NULL when beta == 0.
+void test_gemm_ref(bool ta, bool tb, int M, int N, int K, double alpha, const float *A, int lda, const float *B,
+                   int ldb, double beta, const float *C_in, int ldc, double *C_out);
+
+// Fills x with uniform values in [lo, hi).
+void test_fill_uniform(cnn_rng *rng, float *x, size_t n, float lo, float hi);
+
+// The directory holding dataset `name` for data-driven tests:
+// $CNN_DATA_DIR/name. Returns NULL (and prints why) when unset or missing.
+const char *test_data_dir(const char *name);
+
+#endif
