@@ -54,6 +54,13 @@ const char *cnn_op_name(cnn_op op);
 
 typedef struct cnn_backend cnn_backend;
 
+// Where the next mini-batch starts: kept in the backend's memory (see gather).
+typedef struct {
+    cnn_perm perm;  // the epoch's shuffle of [0, n) (key 0: in order)
+    uint32_t start; // index into the permuted order of the batch's first row
+    uint32_t pad;
+} cnn_batch_cursor;
+
 struct cnn_backend {
     const char *name;  // "cpu" or "cuda"
     cnn_device device;
@@ -96,11 +103,22 @@ struct cnn_backend {
     // w, g, v are (n): g' = g + wd * w; v = momentum * v + g'; w -= lr * v (PyTorch's SGD).
     cnn_status (*sgd)(cnn_backend *be, float *w, const float *g, float *v, size_t n, float lr, float momentum,
                       float wd);
-    // images is (n_total, D) uint8, labels is (n_total) uint8, X is (B,D), y is (B):
-    // row i of the batch is example j = perm(start + i) (perm over [0, n_total));
-    // X[i] = images[j] * scale + shift, y[i] = labels[j].
-    cnn_status (*gather)(cnn_backend *be, const uint8_t *images, const uint8_t *labels, int D, cnn_perm perm,
-                         uint32_t start, int B, float scale, float shift, float *X, int32_t *y);
+    // images is (n_total, D) uint8, labels is (n_total) uint8, cursor is one
+    // cnn_batch_cursor in this backend's memory, X is (B,D), y is (B):
+    // row i of the batch is example j = perm(cursor->start + i);
+    // X[i] = images[j] * scale + shift, y[i] = labels[j]. Then, when advance,
+    // cursor->start += B. Reading the position from device memory lets a
+    // captured training step (CUDA graph) be replayed unchanged.
+    cnn_status (*gather)(cnn_backend *be, const uint8_t *images, const uint8_t *labels, int D,
+                         cnn_batch_cursor *cursor, int B, float scale, float shift, float *X, int32_t *y,
+                         bool advance);
+
+    // Optional (NULL on the CPU): record the work queued between capture_begin
+    // and capture_end (recorded, not run) as a graph that graph_launch replays.
+    cnn_status (*capture_begin)(cnn_backend *be);
+    cnn_status (*capture_end)(cnn_backend *be, void **graph);
+    cnn_status (*graph_launch)(cnn_backend *be, void *graph);
+    void (*graph_destroy)(cnn_backend *be, void *graph);
 };
 
 // Creates a backend by name ("cpu" or "cuda") with the named GEMM (NULL:

@@ -167,11 +167,15 @@ static cnn_status cpu_sgd(cnn_backend *be, float *w, const float *g, float *v, s
     return CNN_OK;
 }
 
-// images is (n,D) uint8, labels is (n) uint8, X is (B,D), y is (B): gathers
-// examples perm(start + i) and normalises them.
-static cnn_status cpu_gather(cnn_backend *be, const uint8_t *images, const uint8_t *labels, int D, cnn_perm perm,
-                             uint32_t start, int B, float scale, float shift, float *X, int32_t *y) {
+// images is (n,D) uint8, labels is (n) uint8, cursor is one cnn_batch_cursor,
+// X is (B,D), y is (B): gathers examples perm(start + i), normalises them,
+// then moves the cursor on by B when advance.
+static cnn_status cpu_gather(cnn_backend *be, const uint8_t *images, const uint8_t *labels, int D,
+                             cnn_batch_cursor *cursor, int B, float scale, float shift, float *X, int32_t *y,
+                             bool advance) {
     (void)be;
+    const cnn_perm perm = cursor->perm;
+    const uint32_t start = cursor->start;
     if ((uint64_t)start + (uint64_t)B > perm.n)
         return cnn_error(CNN_ERR_INVALID_ARG, "gather: batch [%u, %u) runs past the %u examples", start,
                          start + (uint32_t)B, perm.n);
@@ -183,6 +187,7 @@ static cnn_status cpu_gather(cnn_backend *be, const uint8_t *images, const uint8
         for (int d = 0; d < D; d++) dst[d] = (float)src[d] * scale + shift;
         y[i] = labels[j];
     }
+    if (advance) cursor->start = start + (uint32_t)B;
     return CNN_OK;
 }
 
