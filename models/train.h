@@ -4,6 +4,7 @@
 #ifndef CNN_TRAIN_H
 #define CNN_TRAIN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/backend.h"
@@ -21,6 +22,7 @@ typedef struct {
     long eval_every;     // evaluate every this many steps; 0: at the end of each epoch only
     float lr, momentum, weight_decay;
     uint64_t seed;       // initialisation and shuffling
+    bool use_graph;      // replay the training step as a graph where the backend can (CUDA)
 } cnn_train_config;
 
 // Defaults documented in README.md (chosen to reach the MNIST target quickly).

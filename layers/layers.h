@@ -1,0 +1,54 @@
+// The layers, written out by hand: each *_forward / *_backward calls only the
+// backend table, so the same code runs on the CPU and on the GPU. Backprop is
+// visible here: a linear layer's backward pass is two GEMMs and a reduction.
+//
+// Shapes are row-major (rows, cols); B is the batch size. Weights are stored
+// (out, in) as in PyTorch.
+#ifndef CNN_LAYERS_H
+#define CNN_LAYERS_H
+
+#include "core/arena.h"
+#include "core/backend.h"
+#include "core/rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// X is (B,in), W is (out,in), b is (out), Y is (B,out): Y = X·Wᵀ + b, then max(Y,0) when relu (fused).
+cnn_status linear_forward(cnn_backend *be, const float *X, const float *W, const float *b, float *Y, int B, int in,
+                          int out, bool relu);
+// X is (B,in), W is (out,in), dY is (B,out), dW is (out,in), db is (out), dX is (B,in) or NULL:
+// dW = dYᵀ·X, db = Σ_rows dY, dX = dY·W (skipped when dX is NULL: the first layer needs none).
+cnn_status linear_backward(cnn_backend *be, const float *X, const float *W, const float *dY, float *dW, float *db,
+                           float *dX, int B, int in, int out);
+
+// X, Y are (n): Y = max(X, 0).
+cnn_status relu_forward(cnn_backend *be, const float *X, float *Y, size_t n);
+// Y, dY, dX are (n): dX = dY where Y > 0, else 0 (Y is the forward output).
+cnn_status relu_backward(cnn_backend *be, const float *Y, const float *dY, float *dX, size_t n);
+
+// logits is (B,C), labels is (B), stats is (2): stats += (Σ -log softmax[label], #correct).
+cnn_status softmax_xent_forward(cnn_backend *be, const float *logits, const int32_t *labels, int B, int C,
+                                float *stats);
+// logits, dlogits are (B,C), labels is (B), stats is (2): the forward pass fused with its gradient,
+// dlogits = (softmax(logits) - onehot(labels)) / B, the gradient of the mean loss.
+cnn_status softmax_xent_backward(cnn_backend *be, const float *logits, const int32_t *labels, int B, int C,
+                                 float *dlogits, float *stats);
+
+// pred, target are (B,C), stats is (2): stats += (Σ_rows Σ_c (pred-target)² / C, #argmax agreements).
+cnn_status mse_forward(cnn_backend *be, const float *pred, const float *target, int B, int C, float *stats);
+// pred, target, dpred are (B,C): dpred = 2 (pred - target) / (B·C), the gradient of the mean loss.
+cnn_status mse_backward(cnn_backend *be, const float *pred, const float *target, int B, int C, float *dpred,
+                        float *stats);
+
+// The whole arena (n params, grads, momentum): one SGD step with momentum and weight decay.
+cnn_status sgd_step(cnn_backend *be, const cnn_arena *arena, float lr, float momentum, float weight_decay);
+
+// W is (out,in), host memory: He/Kaiming normal, W ~ N(0, 2/in), the scale that keeps ReLU activations' variance.
+void he_normal_init(cnn_rng *rng, float *W, int out, int in);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,268 @@
+// The training loop: upload the data once, then epochs of shuffled
+// mini-batches (gather → forward → loss → backward → SGD), evaluations on
+// the whole test set, early stop at the target accuracy.
+#include "models/train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/rng.h"
+#include "layers/layers.h"
+
+#define EVAL_BATCH 1000
+
+cnn_train_config cnn_train_config_default(void) {
+    cnn_train_config c = {
+        .batch = 64,
+        .max_epochs = 20,
+        .target_acc = 0.0,
+        .eval_every = 0,
+        .lr = 0.05f,
+        .momentum = 0.9f,
+        .weight_decay = 0.0f,
+        .seed = 1,
+        .use_graph = true,
+    };
+    return c;
+}
+
+cnn_status cnn_train_config_check(const cnn_train_config *c) {
+    if (c->batch < 1 || c->batch > 65536)
+        return cnn_error(CNN_ERR_INVALID_ARG, "--batch must be between 1 and 65536, got %d", c->batch);
+    if (c->max_epochs < 1 || c->max_epochs > 100000)
+        return cnn_error(CNN_ERR_INVALID_ARG, "--epochs must be between 1 and 100000, got %d", c->max_epochs);
+    if (!(c->target_acc >= 0.0 && c->target_acc <= 1.0))
+        return cnn_error(CNN_ERR_INVALID_ARG, "--target-acc must be in (0, 1] (a fraction: 0.97 for 97%%), got %g",
+                         c->target_acc);
+    if (c->eval_every < 0) return cnn_error(CNN_ERR_INVALID_ARG, "--eval-every must be >= 0, got %ld", c->eval_every);
+    if (!(c->lr > 0.0f && isfinite(c->lr)))
+        return cnn_error(CNN_ERR_INVALID_ARG, "--lr must be a positive number, got %g", (double)c->lr);
+    if (!(c->momentum >= 0.0f && c->momentum < 1.0f))
+        return cnn_error(CNN_ERR_INVALID_ARG, "--momentum must be in [0, 1), got %g", (double)c->momentum);
+    if (!(c->weight_decay >= 0.0f && isfinite(c->weight_decay)))
+        return cnn_error(CNN_ERR_INVALID_ARG, "--weight-decay must be >= 0, got %g", (double)c->weight_decay);
+    return CNN_OK;
+}
+
+// Everything the loop keeps in the backend's memory.
+typedef struct {
+    uint8_t *train_images, *train_labels, *test_images, *test_labels;
+    float *X;                  // (max(batch, EVAL_BATCH), D) normalised inputs
+    int32_t *y;                // (max(batch, EVAL_BATCH)) labels
+    float *stats;              // (4): training loss sum, correct | evaluation loss sum, correct
+    cnn_batch_cursor *cursor;  // (2): training | evaluation
+    float scale, shift;        // pixel → (pixel/255 - mean) / std
+    void *graph;               // the captured training step, when the backend supports graphs
+} train_state;
+
+static cnn_status upload_bytes(cnn_backend *be, const void *host, size_t bytes, uint8_t **dev) {
+    void *p = NULL;
+    CNN_TRY(be->alloc(be, bytes, &p));
+    *dev = p;
+    return be->upload(be, p, host, bytes);
+}
+
+static void state_free(cnn_backend *be, train_state *st) {
+    void *bufs[] = {st->train_images, st->train_labels, st->test_images, st->test_labels,
+                    st->X,            st->y,            st->stats,       st->cursor};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        if (bufs[i]) be->free(be, bufs[i]);
+    if (st->graph) be->graph_destroy(be, st->graph);
+    memset(st, 0, sizeof *st);
+}
+
+// The training images' pixel mean and standard deviation, in [0, 1] units.
+static void pixel_moments(const cnn_split *s, double *mean, double *std) {
+    size_t n = (size_t)s->n * s->rows * s->cols;
+    double sum = 0.0, sq = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double v = s->images[i] / 255.0;
+        sum += v;
+        sq += v * v;
+    }
+    *mean = sum / (double)n;
+    double var = sq / (double)n - *mean * *mean;
+    *std = var > 1e-12 ? sqrt(var) : 1.0;
+}
+
+static cnn_status state_init(cnn_backend *be, const cnn_dataset *ds, int batch, train_state *st) {
+    memset(st, 0, sizeof *st);
+    const int D = ds->train.rows * ds->train.cols;
+    CNN_TRY(upload_bytes(be, ds->train.images, (size_t)ds->train.n * D, &st->train_images));
+    CNN_TRY(upload_bytes(be, ds->train.labels, (size_t)ds->train.n, &st->train_labels));
+    CNN_TRY(upload_bytes(be, ds->test.images, (size_t)ds->test.n * D, &st->test_images));
+    CNN_TRY(upload_bytes(be, ds->test.labels, (size_t)ds->test.n, &st->test_labels));
+    int rows = batch > EVAL_BATCH ? batch : EVAL_BATCH;
+    void *p;
+    CNN_TRY(be->alloc(be, (size_t)rows * D * sizeof(float), &p));
+    st->X = p;
+    CNN_TRY(be->alloc(be, (size_t)rows * sizeof(int32_t), &p));
+    st->y = p;
+    CNN_TRY(be->alloc(be, 4 * sizeof(float), &p));
+    st->stats = p;
+    CNN_TRY(be->alloc(be, 2 * sizeof(cnn_batch_cursor), &p));
+    st->cursor = p;
+    double mean, std;
+    pixel_moments(&ds->train, &mean, &std);
+    st->scale = (float)(1.0 / (255.0 * std));
+    st->shift = (float)(-mean / std);
+    return CNN_OK;
+}
+
+// One optimizer step on the next batch: gather, forward, loss, backward, SGD.
+// Only queues work on the backend, so it can be captured as a graph.
+static cnn_status train_step(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
+                             train_state *st) {
+    const int B = cfg->batch, D = ds->train.rows * ds->train.cols;
+    CNN_TRY(be->gather(be, st->train_images, st->train_labels, D, &st->cursor[0], B, st->scale, st->shift, st->X,
+                       st->y, true));
+    CNN_TRY(cnn_model_forward(m, be, st->X, B));
+    CNN_TRY(softmax_xent_backward(be, cnn_model_logits(m), st->y, B, m->n_classes, cnn_model_dlogits(m),
+                                  &st->stats[0]));
+    CNN_TRY(cnn_model_backward(m, be, st->X, B));
+    return sgd_step(be, &m->arena, cfg->lr, cfg->momentum, cfg->weight_decay);
+}
+
+static cnn_status set_cursor(cnn_backend *be, cnn_batch_cursor *dev, uint32_t n, uint64_t key) {
+    cnn_batch_cursor c = {cnn_perm_make(n, key), 0, 0};
+    return be->upload(be, dev, &c, sizeof c);
+}
+
+// Test loss and accuracy over the whole test set, in chunks of EVAL_BATCH rows.
+static cnn_status evaluate(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, train_state *st, double *loss,
+                           double *acc) {
+    const int n = ds->test.n, D = ds->test.rows * ds->test.cols;
+    CNN_TRY(be->fill(be, &st->stats[2], 2, 0.0f));
+    CNN_TRY(set_cursor(be, &st->cursor[1], (uint32_t)n, 0));
+    for (int start = 0; start < n; start += EVAL_BATCH) {
+        int B = n - start < EVAL_BATCH ? n - start : EVAL_BATCH;
+        CNN_TRY(be->gather(be, st->test_images, st->test_labels, D, &st->cursor[1], B, st->scale, st->shift, st->X,
+                           st->y, true));
+        CNN_TRY(cnn_model_forward(m, be, st->X, B));
+        CNN_TRY(softmax_xent_forward(be, cnn_model_logits(m), st->y, B, m->n_classes, &st->stats[2]));
+    }
+    float host[2];
+    CNN_TRY(be->download(be, host, &st->stats[2], sizeof host));
+    *loss = host[0] / n;
+    *acc = host[1] / n;
+    return CNN_OK;
+}
+
+static cnn_status check_compatible(cnn_backend *be, const cnn_model *m, const cnn_dataset *ds,
+                                   const cnn_train_config *cfg) {
+    const cnn_op needed[] = {CNN_OP_GEMM, CNN_OP_BIAS_ADD, CNN_OP_RELU, CNN_OP_SOFTMAX_XENT,
+                             CNN_OP_COLSUM, CNN_OP_SGD, CNN_OP_GATHER};
+    for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++)
+        if (!cnn_backend_supports(be, needed[i]))
+            return cnn_error(CNN_ERR_UNSUPPORTED, "the %s backend does not implement '%s', which training needs",
+                             be->name, cnn_op_name(needed[i]));
+    if (m->in_dim != ds->train.rows * ds->train.cols || m->n_classes != ds->n_classes)
+        return cnn_error(CNN_ERR_INVALID_ARG, "the model (%s) does not fit %s (%dx%d images, %d classes)", m->desc,
+                         ds->name, ds->train.rows, ds->train.cols, ds->n_classes);
+    if (cfg->batch > ds->train.n)
+        return cnn_error(CNN_ERR_INVALID_ARG, "--batch %d is larger than the %d training examples", cfg->batch,
+                         ds->train.n);
+    return CNN_OK;
+}
+
+#define NOTIFY(call, ...)                                                                                              \
+    do {                                                                                                               \
+        for (int o_ = 0; o_ < n_observers; o_++)                                                                       \
+            if (observers[o_]->call) observers[o_]->call(observers[o_]->user, __VA_ARGS__);                            \
+    } while (0)
+
+// Syncs the device and returns the time: every window edge goes through here.
+static cnn_status edge(cnn_backend *be, double *t) {
+    CNN_TRY(be->sync(be));
+    *t = cnn_now_s();
+    return CNN_OK;
+}
+
+static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
+                             const cnn_train_observer *const *observers, int n_observers, train_state *st,
+                             cnn_train_result *r) {
+    const long steps_per_epoch = ds->train.n / cfg->batch; // the last incomplete batch is dropped
+    const bool use_graph = cfg->use_graph && be->capture_begin != NULL;
+    cnn_train_info info = {cfg, ds->name, be->name, be->gemm->name, be->device_desc, m->desc, steps_per_epoch,
+                           ds->train.n, ds->test.n};
+    double t, t0;
+    CNN_TRY(edge(be, &t0));
+    NOTIFY(on_train_begin, &info, t0);
+    long step = 0, steps_since_eval = 0;
+    CNN_TRY(be->fill(be, &st->stats[0], 2, 0.0f));
+    for (int epoch = 1; epoch <= cfg->max_epochs && !r->reached; epoch++) {
+        r->epochs = epoch;
+        CNN_TRY(set_cursor(be, &st->cursor[0], (uint32_t)ds->train.n, cnn_mix64(cfg->seed * 1000003u + epoch) | 1));
+        CNN_TRY(edge(be, &t));
+        NOTIFY(on_epoch_begin, epoch, t);
+        for (long s = 0; s < steps_per_epoch && !r->reached; s++) {
+            if (use_graph && !st->graph) {
+                CNN_TRY(be->capture_begin(be));
+                cnn_status cs = train_step(be, m, ds, cfg, st);
+                void *g = NULL;
+                cnn_status es = be->capture_end(be, &g);
+                CNN_TRY(cs);
+                CNN_TRY(es);
+                st->graph = g;
+            }
+            if (use_graph)
+                CNN_TRY(be->graph_launch(be, st->graph));
+            else
+                CNN_TRY(train_step(be, m, ds, cfg, st));
+            step++;
+            steps_since_eval++;
+            NOTIFY(on_step, epoch, s + 1, steps_per_epoch);
+            bool last = s + 1 == steps_per_epoch;
+            if (!(last || (cfg->eval_every > 0 && step % cfg->eval_every == 0))) continue;
+            // Evaluation: the only place the host waits for the device.
+            CNN_TRY(edge(be, &t));
+            NOTIFY(on_eval_begin, t);
+            float train_stats[2];
+            CNN_TRY(be->download(be, train_stats, &st->stats[0], sizeof train_stats));
+            CNN_TRY(be->fill(be, &st->stats[0], 2, 0.0f));
+            cnn_eval_point p = {epoch, step, (double)step / steps_per_epoch, 0, 0, 0, 0};
+            p.train_loss = train_stats[0] / ((double)steps_since_eval * cfg->batch);
+            steps_since_eval = 0;
+            CNN_TRY(evaluate(be, m, ds, st, &p.test_loss, &p.test_acc));
+            CNN_TRY(edge(be, &t));
+            p.elapsed_s = t - t0;
+            if (!isfinite(p.train_loss))
+                return cnn_error(CNN_ERR_INVALID_ARG,
+                                 "training diverged (loss is %g at epoch %d, step %ld): lower --lr (now %g)",
+                                 p.train_loss, epoch, step, (double)cfg->lr);
+            r->n_evals++;
+            r->final_acc = p.test_acc;
+            r->final_loss = p.test_loss;
+            if (p.test_acc > r->best_acc) r->best_acc = p.test_acc;
+            if (cfg->target_acc > 0 && p.test_acc >= cfg->target_acc && !r->reached) {
+                r->reached = 1;
+                r->time_to_target_s = p.elapsed_s;
+                r->target_epoch = epoch;
+                r->target_step = step;
+            }
+            NOTIFY(on_eval, &p, t);
+        }
+        r->steps = step;
+        CNN_TRY(edge(be, &t));
+        NOTIFY(on_epoch_end, epoch, t);
+    }
+    CNN_TRY(edge(be, &t));
+    r->total_s = t - t0;
+    NOTIFY(on_train_end, r, t);
+    return CNN_OK;
+}
+
+cnn_status cnn_train(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
+                     const cnn_train_observer *const *observers, int n_observers, cnn_train_result *r) {
+    memset(r, 0, sizeof *r);
+    CNN_TRY(cnn_train_config_check(cfg));
+    CNN_TRY(check_compatible(be, m, ds, cfg));
+    CNN_TRY(cnn_model_reserve(m, be, cfg->batch > EVAL_BATCH ? cfg->batch : EVAL_BATCH));
+    train_state st;
+    cnn_status s = state_init(be, ds, cfg->batch, &st);
+    if (s == CNN_OK) s = train_loop(be, m, ds, cfg, observers, n_observers, &st, r);
+    state_free(be, &st);
+    return s;
+}
