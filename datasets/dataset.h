@@ -44,6 +44,12 @@ extern const char *const cnn_dataset_names[];
 cnn_status cnn_dataset_load(const char *name, const cnn_dataset_options *opt, cnn_dataset *out);
 void cnn_dataset_free(cnn_dataset *ds);
 
+// Loads dataset `name` from the four files in dir (each one .gz or
+// uncompressed), validated as cnn_dataset_load does, without look-up or
+// download. The environment variables that steer cnn_dataset_load's
+// look-up and download are described in docs/datasets.md.
+cnn_status cnn_dataset_load_dir(const char *name, const char *dir, cnn_dataset *out);
+
 #ifdef __cplusplus
 }
 #endif
