@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static _Thread_local char last_error[1024];
+static _Thread_local char last_error[2048];
 
 const char *cnn_status_name(cnn_status status) {
     switch (status) {
