@@ -21,7 +21,7 @@ cnn_train_config cnn_train_config_default(void) {
         .eval_every = 0,
         .lr = 0.05f,
         .momentum = 0.9f,
-        .weight_decay = 0.0f,
+        .weight_decay = 5e-4f,
         .seed = 1,
         .use_graph = true,
     };
