@@ -6,8 +6,9 @@
 const char *cnn_device_name(cnn_device device) { return device == CNN_DEVICE_CUDA ? "cuda" : "cpu"; }
 
 const char *cnn_op_name(cnn_op op) {
-    static const char *names[CNN_OP_COUNT] = {"gemm", "bias_add", "relu", "softmax_xent",
-                                              "mse",  "colsum",   "sgd",  "gather"};
+    static const char *names[CNN_OP_COUNT] = {"gemm", "bias_add", "relu",   "softmax_xent",
+                                              "mse",  "colsum",   "sgd",    "gather",
+                                              "im2col", "transpose", "maxpool"};
     return (op >= 0 && op < CNN_OP_COUNT) ? names[op] : "unknown op";
 }
 
@@ -21,9 +22,30 @@ bool cnn_backend_supports(const cnn_backend *be, cnn_op op) {
     case CNN_OP_COLSUM: return be->colsum != NULL;
     case CNN_OP_SGD: return be->sgd != NULL;
     case CNN_OP_GATHER: return be->gather != NULL;
+    case CNN_OP_IM2COL: return be->im2col != NULL && be->col2im != NULL;
+    case CNN_OP_TRANSPOSE: return be->transpose != NULL;
+    case CNN_OP_MAXPOOL: return be->maxpool_forward != NULL && be->maxpool_backward != NULL;
     case CNN_OP_COUNT: break;
     }
     return false;
+}
+
+cnn_status cnn_window_init(cnn_window *g, int C, int H, int W, int k, int stride, int pad) {
+    memset(g, 0, sizeof *g);
+    if (C < 1 || H < 1 || W < 1)
+        return cnn_error(CNN_ERR_INVALID_ARG, "window: the input (C,H,W) = (%d,%d,%d) must have every size >= 1", C, H,
+                         W);
+    if (k < 1 || stride < 1 || pad < 0 || pad >= k)
+        return cnn_error(CNN_ERR_INVALID_ARG,
+                         "window: kernel %d, stride %d, pad %d: need kernel >= 1, stride >= 1 and 0 <= pad < kernel", k,
+                         stride, pad);
+    if (H + 2 * pad < k || W + 2 * pad < k)
+        return cnn_error(CNN_ERR_INVALID_ARG,
+                         "window: a %dx%d kernel does not fit a %dx%d input padded by %d: use a smaller kernel or more "
+                         "padding",
+                         k, k, H, W, pad);
+    *g = (cnn_window){C, H, W, k, stride, pad, (H + 2 * pad - k) / stride + 1, (W + 2 * pad - k) / stride + 1};
+    return CNN_OK;
 }
 
 const cnn_gemm_variant *cnn_backend_find_gemm(const cnn_backend *be, const char *name) {

@@ -47,12 +47,31 @@ typedef enum {
     CNN_OP_COLSUM,
     CNN_OP_SGD,
     CNN_OP_GATHER,
+    CNN_OP_IM2COL,    // im2col and col2im (conv2d)
+    CNN_OP_TRANSPOSE, // batched transpose (conv2d: NHWC <-> NCHW)
+    CNN_OP_MAXPOOL,   // maxpool forward and backward
     CNN_OP_COUNT
 } cnn_op;
 
 const char *cnn_op_name(cnn_op op);
 
 typedef struct cnn_backend cnn_backend;
+
+// A k x k window sliding over images of C channels, H rows and W columns,
+// stored NCHW: a batch of B images is (B, C*H*W), element (b,c,y,x) at
+// ((b*C + c)*H + y)*W + x. The window moves by stride over the image padded
+// with pad zeros on every side, and stops at Hout x Wout positions:
+// Hout = (H + 2 pad - k) / stride + 1, likewise Wout. Window (oy,ox) covers
+// input rows oy*stride - pad + ky for ky in [0, k), likewise columns.
+// Conv2d and maxpool share it; cnn_window_init fills and checks one.
+typedef struct {
+    int C, H, W;
+    int k, stride, pad;
+    int Hout, Wout;
+} cnn_window;
+
+// Fills *g and checks it: C, H, W, k, stride >= 1, 0 <= pad < k, the window fits the padded image.
+cnn_status cnn_window_init(cnn_window *g, int C, int H, int W, int k, int stride, int pad);
 
 // Where the next mini-batch starts: kept in the backend's memory (see gather).
 typedef struct {
@@ -119,6 +138,28 @@ struct cnn_backend {
     cnn_status (*capture_end)(cnn_backend *be, void **graph);
     cnn_status (*graph_launch)(cnn_backend *be, void *graph);
     void (*graph_destroy)(cnn_backend *be, void *graph);
+
+    // Optional: convolution and pooling (layers/conv2d.c, layers/maxpool.c).
+    // With g's window and P = Hout*Wout positions per image, K = C*k*k:
+    // X is (B, C*H*W) NCHW, col is (B*P, K): row (b*Hout + oy)*Wout + ox holds
+    // the window at (oy,ox) of image b, column (c*k + ky)*k + kx its element
+    // (c,ky,kx), 0 where it covers padding. Then conv2d is col·Wᵀ, one GEMM.
+    cnn_status (*im2col)(cnn_backend *be, const float *X, int B, const cnn_window *g, float *col);
+    // col is (B*P, K), dX is (B, C*H*W): the adjoint of im2col, dX[pixel] = the
+    // sum of the col entries im2col copied from that pixel (dX is overwritten).
+    cnn_status (*col2im)(cnn_backend *be, const float *col, int B, const cnn_window *g, float *dX);
+    // src is (n, rows, cols), dst is (n, cols, rows): dst[i][c][r] = src[i][r][c]
+    // (NHWC <-> NCHW with rows = H*W, cols = C, or back). Not in place.
+    cnn_status (*transpose)(cnn_backend *be, const float *src, int n, int rows, int cols, float *dst);
+    // X is (B, C*H*W), Y and argmax are (B, C*Hout*Wout) (pad must be 0):
+    // Y = the maximum of each window of each channel, argmax = its position
+    // y*W + x in the channel's plane (the first one in row-major order on ties).
+    cnn_status (*maxpool_forward)(cnn_backend *be, const float *X, int B, const cnn_window *g, float *Y,
+                                  int32_t *argmax);
+    // dY and argmax are (B, C*Hout*Wout), dX is (B, C*H*W): dX = 0, then every
+    // window's dY is added at its argmax (overlapping windows add up).
+    cnn_status (*maxpool_backward)(cnn_backend *be, const float *dY, const int32_t *argmax, int B,
+                                   const cnn_window *g, float *dX);
 };
 
 // Creates a backend by name ("cpu" or "cuda") with the named GEMM (NULL:

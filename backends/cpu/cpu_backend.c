@@ -8,6 +8,7 @@
 #include <cblas.h>
 
 #include "core/backend.h"
+#include "cpu_conv.h"
 #include "gemm.h"
 
 // Element-wise loops below this size run on one thread: forking costs more.
@@ -225,6 +226,7 @@ cnn_status cnn_cpu_backend_create(int threads, cnn_backend **out) {
     be->colsum = cpu_colsum;
     be->sgd = cpu_sgd;
     be->gather = cpu_gather;
+    cnn_cpu_conv_register(be); // im2col, col2im, transpose, maxpool (cpu_conv.c)
     *out = be;
     return CNN_OK;
 }
