@@ -42,6 +42,25 @@ cnn_status mse_forward(cnn_backend *be, const float *pred, const float *target, 
 cnn_status mse_backward(cnn_backend *be, const float *pred, const float *target, int B, int C, float *dpred,
                         float *stats);
 
+// Convolution (layers/conv2d.c): im2col, one GEMM, bias, transpose to NCHW; backward two GEMMs and col2im.
+// g is the kernel's window over the (C,H,W) input, P = g->Hout*g->Wout, K = C*k*k.
+// X is (B, C*H*W) NCHW, W is (Cout, K), b is (Cout), col is (B*P, K), Z is (B*P, Cout) NHWC scratch,
+// Y is (B, Cout*P) NCHW: Y = im2col(X)·Wᵀ + b, then max(Y,0) when relu (fused into the bias add).
+cnn_status conv2d_forward(cnn_backend *be, const float *X, const float *W, const float *b, float *col, float *Z,
+                          float *Y, int B, const cnn_window *g, int Cout, bool relu);
+// W is (Cout, K), col is (B*P, K) as the forward pass left it, dZ is (B*P, Cout) scratch, dY is (B, Cout*P),
+// dW is (Cout, K), db is (Cout), dX is (B, C*H*W) or NULL: with dZ = dY in NHWC order,
+// dW = dZᵀ·col, db = Σ_rows dZ, dX = col2im(dZ·W). The column gradient dZ·W is written over col.
+cnn_status conv2d_backward(cnn_backend *be, const float *W, float *col, float *dZ, const float *dY, float *dW,
+                           float *db, float *dX, int B, const cnn_window *g, int Cout);
+
+// Max pooling (layers/maxpool.c), g's window with pad 0.
+// X is (B, C*H*W), Y and argmax are (B, C*Hout*Wout): Y = max of each window, argmax = its position y*W + x.
+cnn_status maxpool_forward(cnn_backend *be, const float *X, float *Y, int32_t *argmax, int B, const cnn_window *g);
+// dY and argmax are (B, C*Hout*Wout), dX is (B, C*H*W): dX = 0, then dX[argmax] += dY for every window.
+cnn_status maxpool_backward(cnn_backend *be, const float *dY, const int32_t *argmax, float *dX, int B,
+                            const cnn_window *g);
+
 // The whole arena (n params, grads, momentum): one SGD step with momentum and weight decay.
 cnn_status sgd_step(cnn_backend *be, const cnn_arena *arena, float lr, float momentum, float weight_decay);
 

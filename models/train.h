@@ -27,6 +27,9 @@ typedef struct {
 
 // Defaults documented in README.md (chosen to reach the MNIST target quickly).
 cnn_train_config cnn_train_config_default(void);
+// The defaults with the batch size and learning rate of the recipe for this
+// dataset and model ("mnist", "mlp"), where one is known.
+cnn_train_config cnn_train_config_recipe(const char *dataset, const char *model);
 // Checks every field; the message names the option (--lr, --batch, ...).
 cnn_status cnn_train_config_check(const cnn_train_config *cfg);
 
