@@ -1,0 +1,203 @@
+// The accounting: window energies, evaluations, accuracy steps, idle
+// baseline and the functional unit, computed from a recorded run.
+#include "core/energy/accounting.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cnn_energy_default_steps(double target, double *steps, int max) {
+    static const double ladder[] = {0.5, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995};
+    int n = 0;
+    for (size_t i = 0; i < sizeof ladder / sizeof ladder[0] && n < max; i++)
+        if (target <= 0 || ladder[i] < target - 1e-12) steps[n++] = ladder[i];
+    if (target > 0 && n < max) steps[n++] = target;
+    return n;
+}
+
+// Energies of the n_meters series over [t0, t1]: E(t1) - E(t0) each, with resolution flags.
+void cnn_energy_window_compute(const cnn_energy_input *in, double t0, double t1, cnn_energy_window *w) {
+    memset(w, 0, sizeof *w);
+    w->t0 = t0;
+    w->t1 = t1;
+    for (int m = 0; m < in->n_meters; m++) {
+        w->j[m] = cnn_series_energy_at(&in->series[m], t1) - cnn_series_energy_at(&in->series[m], t0);
+        w->below_res[m] = (t1 - t0) < in->meters[m].update_period_s;
+        w->any_below_res |= w->below_res[m];
+        w->total_j += w->j[m];
+    }
+}
+
+void cnn_energy_accounting_free(cnn_energy_accounting *a) {
+    free(a->epochs);
+    free(a->evals);
+    a->epochs = NULL;
+    a->evals = NULL;
+    a->n_epochs = a->n_evals = 0;
+}
+
+static void close_epoch(const cnn_energy_input *in, const cnn_energy_accounting *a, cnn_energy_epoch_row *row,
+                        double t1) {
+    cnn_energy_window_compute(in, row->w.t0, t1, &row->w);
+    row->above_idle_total_j = a->idle_measured ? row->w.total_j - a->idle_total_w * (t1 - row->w.t0) : NAN;
+}
+
+cnn_status cnn_energy_account(const cnn_energy_input *in, cnn_energy_accounting *a) {
+    memset(a, 0, sizeof *a);
+    a->last_step_index = -1;
+    a->last_step_share = NAN;
+    a->above_idle_total_j = NAN;
+    if (in->n_meters < 0 || in->n_meters > CNN_ENERGY_MAX_METERS)
+        return cnn_error(CNN_ERR_INVALID_ARG, "accounting: %d meters (at most %d)", in->n_meters,
+                         CNN_ENERGY_MAX_METERS);
+    if (in->n_steps < 0 || in->n_steps > CNN_ENERGY_MAX_STEPS)
+        return cnn_error(CNN_ERR_INVALID_ARG, "accounting: %d accuracy steps (at most %d)", in->n_steps,
+                         CNN_ENERGY_MAX_STEPS);
+    a->n_meters = in->n_meters;
+    a->total_prov = in->n_meters ? in->meters[0].prov : CNN_PROV_ESTIMATED;
+    for (int m = 1; m < in->n_meters; m++) a->total_prov = cnn_provenance_weakest(a->total_prov, in->meters[m].prov);
+
+    // The idle baseline: mean power of each meter over the idle window.
+    if (in->idle_t1 > in->idle_t0) {
+        cnn_energy_window w;
+        cnn_energy_window_compute(in, in->idle_t0, in->idle_t1, &w);
+        a->idle_measured = 1;
+        a->idle_s = in->idle_t1 - in->idle_t0;
+        for (int m = 0; m < in->n_meters; m++) {
+            a->idle_w[m] = w.j[m] / a->idle_s;
+            a->idle_total_w += a->idle_w[m];
+        }
+    }
+
+    int begin = -1, end = -1, n_epochs = 0, n_evals = 0;
+    for (int i = 0; i < in->n_events; i++) {
+        const cnn_energy_event *e = &in->events[i];
+        if (e->kind == CNN_EV_TRAIN_BEGIN && begin < 0) begin = i;
+        if (e->kind == CNN_EV_TRAIN_END && begin >= 0 && end < 0) end = i;
+        if (begin >= 0 && e->kind == CNN_EV_EPOCH_BEGIN) n_epochs++;
+        if (begin >= 0 && e->kind == CNN_EV_EVAL) n_evals++;
+    }
+    if (begin < 0) return CNN_OK; // no training recorded
+    a->has_training = 1;
+    a->ended = end >= 0;
+    double t_begin = in->events[begin].t;
+    double t_end = end >= 0 ? in->events[end].t
+                 : (in->end_t > t_begin ? in->end_t : in->events[in->n_events - 1].t);
+    int last_event = end >= 0 ? end : in->n_events - 1;
+    cnn_energy_window_compute(in, t_begin, t_end, &a->train);
+    if (a->idle_measured) {
+        a->above_idle_total_j = 0;
+        for (int m = 0; m < in->n_meters; m++) {
+            a->above_idle_j[m] = a->train.j[m] - a->idle_w[m] * (t_end - t_begin);
+            a->above_idle_total_j += a->above_idle_j[m];
+        }
+    }
+
+    a->epochs = calloc((size_t)(n_epochs ? n_epochs : 1), sizeof *a->epochs);
+    a->evals = calloc((size_t)(n_evals ? n_evals : 1), sizeof *a->evals);
+    if (!a->epochs || !a->evals) {
+        cnn_energy_accounting_free(a);
+        return cnn_error(CNN_ERR_NOMEM, "out of memory in the energy accounting");
+    }
+
+    int open = -1; // index of the epoch row still open
+    double eval_begin = NAN;
+    for (int i = begin; i <= last_event; i++) {
+        const cnn_energy_event *e = &in->events[i];
+        switch (e->kind) {
+        case CNN_EV_EPOCH_BEGIN: {
+            if (open >= 0) close_epoch(in, a, &a->epochs[open], e->t);
+            open = a->n_epochs++;
+            a->epochs[open].epoch = e->epoch;
+            a->epochs[open].w.t0 = e->t;
+            break;
+        }
+        case CNN_EV_EPOCH_END:
+            if (open >= 0) {
+                close_epoch(in, a, &a->epochs[open], e->t);
+                open = -1;
+            }
+            break;
+        case CNN_EV_EVAL_BEGIN: eval_begin = e->t; break;
+        case CNN_EV_EVAL: {
+            cnn_energy_eval_row *r = &a->evals[a->n_evals++];
+            r->eval = e->eval;
+            double t0 = isnan(eval_begin) ? e->t : eval_begin;
+            cnn_energy_window_compute(in, t0, e->t, &r->w);
+            cnn_energy_window cum;
+            cnn_energy_window_compute(in, t_begin, e->t, &cum);
+            memcpy(r->cum_j, cum.j, sizeof r->cum_j);
+            r->cum_total_j = cum.total_j;
+            r->t_end = e->t - t_begin;
+            if (open >= 0) {
+                cnn_energy_epoch_row *er = &a->epochs[open];
+                er->has_eval = 1;
+                er->last_eval = e->eval;
+                er->eval_s += e->t - t0;
+                er->eval_total_j += r->w.total_j;
+            }
+            eval_begin = NAN;
+            break;
+        }
+        case CNN_EV_TRAIN_END:
+        case CNN_EV_TRAIN_BEGIN: break;
+        }
+    }
+    if (open >= 0) close_epoch(in, a, &a->epochs[open], t_end);
+
+    // What the epochs do not cover (setup before the first epoch, gaps): the rest of the training window.
+    a->outside = a->train;
+    a->outside.any_below_res = 0;
+    for (int m = 0; m < in->n_meters; m++) {
+        a->outside.below_res[m] = 0;
+        for (int k = 0; k < a->n_epochs; k++) a->outside.j[m] -= a->epochs[k].w.j[m];
+    }
+    a->outside.total_j = 0;
+    for (int m = 0; m < in->n_meters; m++) a->outside.total_j += a->outside.j[m];
+
+    // Accuracy steps: the first evaluation reaching each threshold, cumulative and marginal energies.
+    a->n_steps = in->n_steps;
+    for (int k = 0; k < in->n_steps; k++) {
+        cnn_energy_step_row *s = &a->steps[k];
+        s->threshold = in->steps[k];
+        s->eval_index = -1;
+        for (int i = 0; i < a->n_evals; i++) {
+            if (a->evals[i].eval.test_acc >= s->threshold) {
+                s->reached = 1;
+                s->eval_index = i;
+                break;
+            }
+        }
+        if (!s->reached) continue;
+        const cnn_energy_eval_row *r = &a->evals[s->eval_index];
+        s->eval = r->eval;
+        s->elapsed_s = r->t_end;
+        memcpy(s->cum_j, r->cum_j, sizeof s->cum_j);
+        s->cum_total_j = r->cum_total_j;
+        const cnn_energy_step_row *prev = (k > 0 && a->steps[k - 1].reached) ? &a->steps[k - 1] : NULL;
+        for (int m = 0; m < in->n_meters; m++) s->marginal_j[m] = s->cum_j[m] - (prev ? prev->cum_j[m] : 0.0);
+        s->marginal_total_j = s->cum_total_j - (prev ? prev->cum_total_j : 0.0);
+        s->same_eval_as_previous = prev && prev->eval_index == s->eval_index;
+        a->last_step_index = k;
+    }
+    if (a->last_step_index >= 0) {
+        const cnn_energy_step_row *s = &a->steps[a->last_step_index];
+        a->last_step_share = s->cum_total_j > 0 ? s->marginal_total_j / s->cum_total_j : NAN;
+    }
+
+    // The functional unit: training until the first evaluation at or above the target.
+    a->target_eval = -1;
+    if (in->target_acc > 0) {
+        for (int i = 0; i < a->n_evals; i++) {
+            if (a->evals[i].eval.test_acc >= in->target_acc) {
+                a->target_reached = 1;
+                a->target_eval = i;
+                a->target_time_s = a->evals[i].t_end;
+                memcpy(a->target_j, a->evals[i].cum_j, sizeof a->target_j);
+                a->target_total_j = a->evals[i].cum_total_j;
+                break;
+            }
+        }
+    }
+    return CNN_OK;
+}

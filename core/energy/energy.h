@@ -1,0 +1,115 @@
+// The energy hook: meters (NVML, RAPL, an estimated CPU model), a sampler
+// thread, windows from the training loop (epochs, evaluations, accuracy
+// steps), the functional-unit summary with its impacts, the run record
+// (run.json, epochs.csv, power.csv, emissions.csv) and the SVG report.
+//
+// Every energy figure carries its provenance: "measured-counter" (a
+// cumulative energy counter: NVML total energy, RAPL), "measured-power"
+// (power samples integrated over time) or "estimated" (a model). docs/ENERGY.md
+// explains the method and the meters' limits.
+//
+// Use from a training program:
+//   cnn_energy_options eo; cnn_energy_options_default(&eo);
+//   ... cnn_energy_parse_option(&eo, name, value) for each unknown --name[=value] ...
+//   cnn_energy_session *es = NULL;
+//   cnn_energy_start(&eo, "cpu", stderr, &es);           // meters, idle baseline, sampler
+//   observers[k] = cnn_energy_observer(es);               // pass to cnn_train()
+//   cnn_train(...);
+//   cnn_energy_finish(es, stdout, &dir);                  // tables, summary, files
+//   cnn_energy_free(es);
+// With --no-energy, cnn_energy_start gives es = NULL; the other calls accept
+// NULL and do nothing (cnn_energy_observer(NULL) is an observer with no callbacks).
+#ifndef CNN_ENERGY_H
+#define CNN_ENERGY_H
+
+#include <stdio.h>
+
+#include "core/status.h"
+#include "models/train.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CNN_ENERGY_MAX_STEPS 16
+
+// An environmental impact in three criteria (per unit of whatever it multiplies).
+typedef struct {
+    double gwp;  // climate change, kgCO2eq
+    double pe;   // primary energy, MJ
+    double adp;  // abiotic depletion (minerals and metals), kgSbeq
+} cnn_impact3;
+
+struct cnn_energy_options {
+    int enabled;              // 0 with --no-energy
+    char out_dir[1024];       // --out DIR; "": runs/<UTC timestamp> under the current directory
+    int power_interval_ms;    // --power-interval-ms (default 100)
+    double idle_seconds;      // --idle-seconds (default 2; 0 skips the idle baseline)
+    int n_acc_steps;          // --acc-steps; 0: the default ladder up to the target
+    double acc_steps[CNN_ENERGY_MAX_STEPS];
+    char meters[128];         // --meters: "auto" or a list of nvml, rapl, cpu-model
+    double pue;               // --pue (default 1.0)
+    double grid_gco2;         // --grid-gco2, gCO2eq/kWh; < 0: from --grid-country or the world average
+    char grid_country[8];     // --grid-country (ISO 3166 alpha-2 or alpha-3); "": world average
+    double grid_pe_mj;        // --grid-pe, MJ/kWh; < 0: from the country table
+    double grid_adp;          // --grid-adp, kgSbeq/kWh; < 0: from the country table
+    double cpu_tdp_w;         // --cpu-tdp, W for the CPUs this machine has; < 0: 4 W per logical CPU
+    double cpu_idle_w;        // --cpu-idle-w, W; < 0: 30% of the TDP share
+    double aur;               // --aur, average utilisation rate of the hardware over its life (default 0.5)
+    double lifetime_years;    // --lifetime-years (default 4)
+    int have_embodied_host;   // --embodied-host GWP,PE,ADP (the whole server)
+    cnn_impact3 embodied_host;
+    double host_share;        // --host-share: this machine's share of the server; < 0: logical CPUs / 96
+    int have_embodied_gpu;    // --embodied-gpu GWP,PE,ADP (one GPU)
+    cnn_impact3 embodied_gpu;
+};
+typedef struct cnn_energy_options cnn_energy_options;
+
+void cnn_energy_options_default(cnn_energy_options *o);
+
+// Parses one long option of cnn-train (name without the leading "--";
+// value NULL for a flag). Returns 1 if it was a valid energy option, 0 if
+// it is not an energy option, -1 on a bad value (cnn_error set: the
+// message names the option and the accepted values).
+int cnn_energy_parse_option(cnn_energy_options *o, const char *name, const char *value);
+
+// 1 when `name` is an energy option that takes no value (--no-energy), so
+// a command-line parser does not consume the next argument as its value.
+int cnn_energy_option_is_flag(const char *name);
+
+// The energy options' lines for cnn-train --help.
+void cnn_energy_print_usage(FILE *f);
+
+typedef struct cnn_energy_session cnn_energy_session;
+
+// Opens the meters for this backend ("cpu" or "cuda"), creates the run
+// directory, measures the idle baseline and starts the sampler thread.
+// Meter notes (e.g. "RAPL: permission denied ... falling back to the
+// estimated cpu-model") go to `log` unless NULL. With o->enabled == 0,
+// *out is NULL and nothing is measured.
+cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_name, FILE *log,
+                            cnn_energy_session **out);
+
+// The observer the training loop calls at window edges. Never NULL.
+const cnn_train_observer *cnn_energy_observer(cnn_energy_session *s);
+
+// Stops the sampler, prints the per-epoch and per-step tables and the
+// functional-unit summary to `out` (unless NULL), writes run.json,
+// epochs.csv, power.csv and emissions.csv into the run directory (each to
+// a temporary name, then renamed) and returns the directory via run_dir
+// (may be NULL; the string lives as long as the session).
+cnn_status cnn_energy_finish(cnn_energy_session *s, FILE *out, const char **run_dir);
+
+void cnn_energy_free(cnn_energy_session *s);
+
+// cnn-train report DIR: reads DIR/run.json and DIR/power.csv and writes
+// the SVG plots (power.svg, accuracy_energy.svg, step_energy.svg) into DIR.
+// Says what it wrote on `log` unless NULL.
+cnn_status cnn_report_render(const char *run_dir, FILE *log);
+// The same, also giving the number of plots written.
+cnn_status cnn_report_render_count(const char *run_dir, FILE *log, int *n_plots);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

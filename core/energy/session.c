@@ -1,0 +1,327 @@
+// The energy session: opens the meters for the backend, creates the run
+// directory, measures the idle baseline, runs the sampler, records the
+// training loop's window edges, and at the end computes the accounting and
+// impacts, prints the summary and writes the run record.
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/energy/session.h"
+
+void cnn_energy_note(cnn_energy_session *s, FILE *log, const char *fmt, ...) {
+    char buf[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (log) fprintf(log, "energy: %s\n", buf);
+    if (s->n_notes < CNN_ENERGY_MAX_NOTES) snprintf(s->notes[s->n_notes++], sizeof s->notes[0], "%s", buf);
+}
+
+static void make_run_id(char *buf, size_t len) {
+    unsigned char b[16];
+    int ok = 0;
+    int fd = open("/dev/urandom", O_RDONLY);
+    if (fd >= 0) {
+        ok = read(fd, b, sizeof b) == (ssize_t)sizeof b;
+        close(fd);
+    }
+    if (!ok) {
+        unsigned long long x = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
+        for (int i = 0; i < 16; i++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            b[i] = (unsigned char)(x >> 56);
+        }
+    }
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40); // version 4
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80); // variant
+    snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3],
+             b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+// The default run directory: runs/<UTC time>, with -2, -3, ... if it exists.
+static cnn_status default_run_dir(char *buf, size_t len) {
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    struct stat st;
+    for (int k = 1; k < 1000; k++) {
+        if (k == 1) snprintf(buf, len, "runs/%s", stamp);
+        else snprintf(buf, len, "runs/%s-%d", stamp, k);
+        if (stat(buf, &st) != 0) return CNN_OK;
+    }
+    return cnn_error(CNN_ERR_IO, "cannot find a free run directory under runs/: give --out DIR");
+}
+
+static int nvml_index_for_cuda(void) {
+    const char *v = getenv("CUDA_VISIBLE_DEVICES");
+    if (!v || !*v) return 0;
+    char *end;
+    long i = strtol(v, &end, 10);
+    if (end != v && (*end == '\0' || *end == ',') && i >= 0 && i < 64) return (int)i;
+    return 0; // UUIDs or MIG names: NVML's first device
+}
+
+static int list_has(const char *list, const char *item) {
+    size_t n = strlen(item);
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && !strncmp(p, item, n)) return 1;
+        p += len;
+        if (*p == ',') p++;
+    }
+    return 0;
+}
+
+static cnn_status open_meters(cnn_energy_session *s, FILE *log) {
+    const cnn_energy_options *o = &s->opt;
+    int is_auto = !strcmp(o->meters, "auto");
+    int want_nvml = is_auto ? !strcmp(s->backend, "cuda") : list_has(o->meters, "nvml");
+    int want_rapl = is_auto || list_has(o->meters, "rapl");
+    int want_model = !is_auto && list_has(o->meters, "cpu-model");
+    if (!is_auto && want_rapl && want_model)
+        return cnn_error(CNN_ERR_INVALID_ARG,
+                         "--meters: rapl and cpu-model both cover the CPU, so the total would count it twice; choose one");
+    char note[512];
+    if (want_nvml) {
+        int idx = nvml_index_for_cuda();
+        cnn_status st = cnn_meter_nvml_open(idx, &s->meters[s->n_meters], note, sizeof note);
+        if (st == CNN_OK) {
+            cnn_meter *m = &s->meters[s->n_meters++];
+            s->hw.n_gpus = 1;
+            snprintf(s->hw.gpu_name, sizeof s->hw.gpu_name, "%s", m->info.device);
+            cnn_nvml_driver_version(s->hw.gpu_driver, sizeof s->hw.gpu_driver);
+            if (m->info.prov == CNN_PROV_MEASURED_POWER)
+                cnn_energy_note(s, log, "NVML: GPU %d has no energy counter; integrating its power readings "
+                                "(measured-power, less accurate on short windows)", idx);
+        } else if (!is_auto) {
+            return cnn_error(CNN_ERR_UNSUPPORTED, "--meters nvml: %s", note);
+        } else {
+            cnn_energy_note(s, log, "%s; the run continues without GPU energy", note);
+        }
+    }
+    if (want_rapl) {
+        const char *root = cnn_rapl_default_root();
+        int n = cnn_meter_rapl_open(root, &s->meters[s->n_meters], CNN_ENERGY_MAX_METERS - 1 - s->n_meters, note,
+                                    sizeof note);
+        for (int i = 0; i < n; i++)
+            snprintf(s->meters[s->n_meters + i].info.device, sizeof s->meters[0].info.device, "%s (%s)",
+                     s->meters[s->n_meters + i].info.component[0] == 'c' ? s->hw.cpu_model : "DRAM",
+                     s->meters[s->n_meters + i].info.name + 5);
+        s->n_meters += n;
+        if (n == 0 && !is_auto) return cnn_error(CNN_ERR_UNSUPPORTED, "--meters rapl: %s", note);
+        if (n == 0) {
+            cnn_energy_note(s, log, "%s; falling back to the estimated cpu-model", note);
+            want_model = 1;
+        } else if (note[0]) {
+            cnn_energy_note(s, log, "%s", note);
+        }
+    }
+    if (want_model) {
+        CNN_TRY(cnn_meter_cpu_model_open(s->cpu_tdp_w, s->cpu_idle_w, s->hw.logical_cpus, s->hw.cpu_model,
+                                         &s->meters[s->n_meters]));
+        s->n_meters++;
+    }
+    for (int i = 0; i < s->n_meters; i++) s->info[i] = s->meters[i].info;
+    return CNN_OK;
+}
+
+// --- the observer -----------------------------------------------------------
+
+static void push_event(cnn_energy_session *s, cnn_energy_event_kind kind, double t, int epoch,
+                       const cnn_energy_eval *ev) {
+    cnn_sampler_mark(s->sampler);
+    if (s->n_events == s->cap_events) {
+        int cap = s->cap_events ? 2 * s->cap_events : 64;
+        cnn_energy_event *p = realloc(s->events, (size_t)cap * sizeof *p);
+        if (!p) {
+            s->lost_events++;
+            return;
+        }
+        s->events = p;
+        s->cap_events = cap;
+    }
+    cnn_energy_event *e = &s->events[s->n_events++];
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    e->t = t;
+    e->epoch = epoch;
+    if (ev) e->eval = *ev;
+}
+
+static void obs_train_begin(void *user, const cnn_train_info *info, double t) {
+    cnn_energy_session *s = user;
+    if (info) {
+        s->have_info = 1;
+        snprintf(s->dataset, sizeof s->dataset, "%s", info->dataset ? info->dataset : "");
+        snprintf(s->loop_backend, sizeof s->loop_backend, "%s", info->backend ? info->backend : "");
+        snprintf(s->gemm, sizeof s->gemm, "%s", info->gemm ? info->gemm : "");
+        snprintf(s->device_desc, sizeof s->device_desc, "%s", info->device_desc ? info->device_desc : "");
+        snprintf(s->model_desc, sizeof s->model_desc, "%s", info->model_desc ? info->model_desc : "");
+        if (info->cfg) s->cfg = *info->cfg;
+        s->steps_per_epoch = info->steps_per_epoch;
+        s->n_train = info->n_train;
+        s->n_test = info->n_test;
+    }
+    push_event(s, CNN_EV_TRAIN_BEGIN, t, 0, NULL);
+}
+
+static void obs_epoch_begin(void *user, int epoch, double t) { push_event(user, CNN_EV_EPOCH_BEGIN, t, epoch, NULL); }
+static void obs_eval_begin(void *user, double t) { push_event(user, CNN_EV_EVAL_BEGIN, t, 0, NULL); }
+
+static void obs_eval(void *user, const cnn_eval_point *p, double t) {
+    cnn_energy_eval ev = {p->epoch, p->step, p->train_loss, p->test_loss, p->test_acc, p->elapsed_s};
+    push_event(user, CNN_EV_EVAL, t, p->epoch, &ev);
+}
+
+static void obs_epoch_end(void *user, int epoch, double t) { push_event(user, CNN_EV_EPOCH_END, t, epoch, NULL); }
+
+static void obs_train_end(void *user, const cnn_train_result *r, double t) {
+    cnn_energy_session *s = user;
+    if (r) {
+        s->result = *r;
+        s->have_result = 1;
+    }
+    push_event(s, CNN_EV_TRAIN_END, t, 0, NULL);
+}
+
+static const cnn_train_observer no_observer = {0};
+
+const cnn_train_observer *cnn_energy_observer(cnn_energy_session *s) { return s ? &s->observer : &no_observer; }
+
+// --- start / finish ------------------------------------------------------------
+
+static void sleep_s(double sec) {
+    struct timespec ts = {(time_t)sec, (long)((sec - floor(sec)) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_name, FILE *log,
+                            cnn_energy_session **out) {
+    *out = NULL;
+    if (!o->enabled) return CNN_OK;
+    cnn_energy_session *s = calloc(1, sizeof *s);
+    if (!s) return cnn_error(CNN_ERR_NOMEM, "out of memory starting the energy session");
+    s->opt = *o;
+    snprintf(s->backend, sizeof s->backend, "%s", backend_name ? backend_name : "cpu");
+    cnn_hw_info_probe(&s->hw);
+    make_run_id(s->run_id, sizeof s->run_id);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(s->created_utc, sizeof s->created_utc, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    s->cpu_tdp_w = o->cpu_tdp_w >= 0 ? o->cpu_tdp_w : 4.0 * s->hw.logical_cpus;
+    s->cpu_idle_w = o->cpu_idle_w >= 0 ? o->cpu_idle_w : 0.3 * s->cpu_tdp_w;
+    cnn_status st = CNN_OK;
+    if (s->cpu_idle_w > s->cpu_tdp_w)
+        st = cnn_error(CNN_ERR_INVALID_ARG, "--cpu-idle-w (%g W) must not exceed --cpu-tdp (%g W)", s->cpu_idle_w,
+                       s->cpu_tdp_w);
+    if (st == CNN_OK) {
+        if (o->out_dir[0]) snprintf(s->run_dir, sizeof s->run_dir, "%s", o->out_dir);
+        else st = default_run_dir(s->run_dir, sizeof s->run_dir);
+    }
+    if (st == CNN_OK) st = cnn_energy_mkdirs(s->run_dir);
+    if (st == CNN_OK) st = open_meters(s, log);
+    if (st == CNN_OK) {
+        cnn_impact_factors f;
+        st = cnn_impact_factors_from_options(&s->opt, s->hw.logical_cpus, s->hw.n_gpus, s->hw.gpu_name, &f);
+    }
+    if (st == CNN_OK) st = cnn_sampler_start(s->meters, s->n_meters, o->power_interval_ms / 1000.0, &s->sampler);
+    if (st != CNN_OK) {
+        cnn_energy_free(s);
+        return st;
+    }
+    if (log) {
+        for (int i = 0; i < s->n_meters; i++) {
+            const cnn_meter_info *m = &s->info[i];
+            fprintf(log, "energy: meter %s: %s, %s, updates every %g ms\n", m->name, m->device,
+                    cnn_provenance_name(m->prov), 1000.0 * m->update_period_s);
+        }
+        fprintf(log, "energy: sampling every %d ms; run record in %s\n", o->power_interval_ms, s->run_dir);
+    }
+    if (o->idle_seconds > 0) {
+        if (log) {
+            fprintf(log, "energy: measuring the idle baseline for %g s ...\n", o->idle_seconds);
+            fflush(log);
+        }
+        s->idle_t0 = cnn_sampler_mark(s->sampler);
+        sleep_s(o->idle_seconds);
+        s->idle_t1 = cnn_sampler_mark(s->sampler);
+    }
+    s->observer = (cnn_train_observer){
+        .user = s,
+        .on_train_begin = obs_train_begin,
+        .on_epoch_begin = obs_epoch_begin,
+        .on_step = NULL,
+        .on_eval_begin = obs_eval_begin,
+        .on_eval = obs_eval,
+        .on_epoch_end = obs_epoch_end,
+        .on_train_end = obs_train_end,
+    };
+    *out = s;
+    return CNN_OK;
+}
+
+cnn_status cnn_energy_finish(cnn_energy_session *s, FILE *out, const char **run_dir) {
+    if (run_dir) *run_dir = s ? s->run_dir : NULL;
+    if (!s) return CNN_OK;
+    if (s->finished) return CNN_OK;
+    s->t_stop = cnn_now_s();
+    cnn_sampler_stop(s->sampler);
+    s->finished = 1;
+    cnn_sampler_overhead(s->sampler, &s->thread_cpu_s, &s->mark_wall_s, &s->ticks, &s->marks);
+    if (cnn_sampler_error(s->sampler)[0]) cnn_energy_note(s, NULL, "%s", cnn_sampler_error(s->sampler));
+    if (s->lost_events) cnn_energy_note(s, NULL, "%d window edges were lost (out of memory)", s->lost_events);
+
+    double target = s->have_info ? s->cfg.target_acc : 0.0;
+    if (s->opt.n_acc_steps > 0) {
+        s->n_steps = s->opt.n_acc_steps;
+        memcpy(s->steps, s->opt.acc_steps, (size_t)s->n_steps * sizeof s->steps[0]);
+    } else {
+        s->n_steps = cnn_energy_default_steps(target, s->steps, CNN_ENERGY_MAX_STEPS);
+        s->steps_default = 1;
+    }
+    cnn_energy_series series[CNN_ENERGY_MAX_METERS];
+    for (int i = 0; i < s->n_meters; i++) series[i] = *cnn_sampler_series(s->sampler, i);
+    cnn_energy_input in = {s->info, series, s->n_meters, s->events, s->n_events, s->idle_t0, s->idle_t1,
+                           s->steps, s->n_steps, target, s->t_stop};
+    CNN_TRY(cnn_energy_account(&in, &s->acc));
+    if (!s->acc.has_training)
+        return cnn_error(CNN_ERR_INVALID_ARG,
+                         "cnn_energy_finish: no training was recorded (the loop never called on_train_begin): pass "
+                         "cnn_energy_observer(session) to cnn_train");
+    if (!s->acc.ended) cnn_energy_note(s, NULL, "training did not finish normally: energies run to the end of the session");
+
+    CNN_TRY(cnn_impact_factors_from_options(&s->opt, s->hw.logical_cpus, s->hw.n_gpus, s->hw.gpu_name, &s->factors));
+    double train_s = s->acc.train.t1 - s->acc.train.t0;
+    cnn_impacts_compute(&s->factors, s->acc.train.total_j, train_s, &s->run_impacts);
+    if (s->acc.target_reached) {
+        s->impacts_fu = 1;
+        cnn_impacts_compute(&s->factors, s->acc.target_total_j, s->acc.target_time_s, &s->impacts);
+    } else {
+        s->impacts = s->run_impacts;
+    }
+    cnn_status st = cnn_energy_write_record(s);
+    if (out) cnn_energy_print_summary(s, out);
+    return st;
+}
+
+void cnn_energy_free(cnn_energy_session *s) {
+    if (!s) return;
+    cnn_sampler_free(s->sampler); // stops the thread before the meters close
+    for (int i = 0; i < s->n_meters; i++) cnn_meter_close(&s->meters[i]);
+    cnn_energy_accounting_free(&s->acc);
+    free(s->events);
+    free(s);
+}

@@ -1,0 +1,96 @@
+// The energy session's state (internal to core/energy): shared by the
+// session, the run-record writers and the summary printer.
+#ifndef CNN_ENERGY_SESSION_H
+#define CNN_ENERGY_SESSION_H
+
+#include "core/energy/accounting.h"
+#include "core/energy/energy.h"
+#include "core/energy/impacts.h"
+#include "core/energy/meter.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CNN_ENERGY_MAX_NOTES 16
+
+typedef struct {
+    char cpu_model[128];
+    int logical_cpus;
+    double ram_gb;
+    char os[160];        // "Linux-6.1.0-18-amd64-x86_64"
+    int n_gpus;          // GPUs measured
+    char gpu_name[128];
+    char gpu_driver[64];
+} cnn_hw_info;
+
+// Fills the CPU, memory and OS fields (GPU fields are left empty).
+void cnn_hw_info_probe(cnn_hw_info *hw);
+
+struct cnn_energy_session {
+    cnn_energy_options opt;
+    char backend[16];
+    char run_dir[1100];
+    char created_utc[32]; // ISO 8601, when the session started
+    char run_id[40];      // a random UUID
+    cnn_hw_info hw;
+    double cpu_tdp_w, cpu_idle_w; // the cpu-model constants in use
+
+    cnn_meter meters[CNN_ENERGY_MAX_METERS];
+    cnn_meter_info info[CNN_ENERGY_MAX_METERS];
+    int n_meters;
+    cnn_sampler *sampler;
+    double idle_t0, idle_t1;
+
+    cnn_energy_event *events;
+    int n_events, cap_events;
+    int lost_events; // events that could not be recorded (out of memory)
+
+    // What the training loop told us.
+    int have_info;
+    char dataset[32], gemm[32], loop_backend[16], device_desc[128], model_desc[128];
+    cnn_train_config cfg;
+    long steps_per_epoch;
+    int n_train, n_test;
+    int have_result;
+    cnn_train_result result;
+
+    char notes[CNN_ENERGY_MAX_NOTES][384];
+    int n_notes;
+    cnn_train_observer observer;
+
+    // Computed by cnn_energy_finish.
+    int finished;
+    double t_stop;
+    double steps[CNN_ENERGY_MAX_STEPS];
+    int n_steps, steps_default;
+    cnn_energy_accounting acc;
+    cnn_impact_factors factors;
+    cnn_impacts impacts;      // of the functional unit (or the whole run when the target was not reached)
+    int impacts_fu;           // 1: impacts are for the functional unit
+    cnn_impacts run_impacts;  // of the whole training window (emissions.csv)
+    double thread_cpu_s, mark_wall_s;
+    long ticks, marks;
+};
+
+// Adds a note (also printed to log when not NULL).
+void cnn_energy_note(cnn_energy_session *s, FILE *log, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+// The run record and the summary (record.c, summary.c).
+cnn_status cnn_energy_write_record(const cnn_energy_session *s);
+void cnn_energy_print_summary(const cnn_energy_session *s, FILE *out);
+
+// Writes dir/name through a temporary file renamed into place; fill writes the content.
+cnn_status cnn_energy_write_file(const char *dir, const char *name, void (*fill)(FILE *f, const void *ctx),
+                                 const void *ctx);
+// mkdir -p.
+cnn_status cnn_energy_mkdirs(const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,28 @@
+# Tests of the energy hook (core/energy): meters, accounting, run record, report.
+
+cnn_add_test(test_energy_accounting test_energy_accounting.c)
+cnn_add_test(test_energy_json test_energy_json.c)
+cnn_add_test(test_energy_rapl test_energy_rapl.c)
+cnn_add_test(test_energy_session test_energy_session.c)
+
+# A fake libnvidia-ml, loaded by the NVML meter through $CNN_NVML_LIB.
+add_library(test_energy_fake_nvml SHARED ${CMAKE_CURRENT_SOURCE_DIR}/test_energy_fake_nvml.c)
+cnn_add_test(test_energy_nvml test_energy_nvml.c)
+add_dependencies(test_energy_nvml test_energy_fake_nvml)
+set_tests_properties(test_energy_nvml PROPERTIES ENVIRONMENT "CNN_TEST_FAKE_NVML=$<TARGET_FILE:test_energy_fake_nvml>")
+
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND)
+  # The report's SVGs, parsed with xml.etree, on a run played back by test_energy_session.
+  add_test(NAME test_energy_svg
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_energy_svg.py
+                   --fixture $<TARGET_FILE:test_energy_session> ${CMAKE_CURRENT_BINARY_DIR}/energy_svg_run)
+  set_tests_properties(test_energy_svg PROPERTIES TIMEOUT 300)
+  # End to end through the cnn-train binary on MNIST (skipped, saying so, without the data).
+  add_test(NAME test_energy_e2e
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_energy_e2e.py
+                   $<TARGET_FILE:cnn-train> ${CMAKE_CURRENT_BINARY_DIR}/energy_e2e_run)
+  set_tests_properties(test_energy_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+else()
+  message(WARNING "python3 not found: test_energy_svg and test_energy_e2e are not registered")
+endif()
