@@ -71,8 +71,10 @@ const char *test_data_dir(const char *name) {
     snprintf(path, sizeof path, "%s/%s", root, name);
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "%s does not exist\n", path);
-        return NULL;
+        // set but wrong is a configuration error, not a reason to skip: fail loudly
+        fprintf(stderr, "CNN_DATA_DIR=%s has no %s/ folder (%s); tests run inside the build tree, so give an "
+                "absolute path, e.g. CNN_DATA_DIR=\"$PWD/../shared/data\"\n", root, name, path);
+        exit(1);
     }
     return path;
 }

@@ -52,7 +52,9 @@ void test_gemm_ref(bool ta, bool tb, int M, int N, int K, double alpha, const fl
 void test_fill_uniform(cnn_rng *rng, float *x, size_t n, float lo, float hi);
 
 // The directory holding dataset `name` for data-driven tests:
-// $CNN_DATA_DIR/name. Returns NULL (and prints why) when unset or missing.
+// $CNN_DATA_DIR/name. Returns NULL (and prints why) when CNN_DATA_DIR is
+// unset, so the caller can skip; exits 1 (the test fails) when it is set
+// but has no such folder.
 const char *test_data_dir(const char *name);
 
 #endif

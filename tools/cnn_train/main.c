@@ -1,1 +1,114 @@
-int main(void){return 0;}
+// cnn-train: trains a model on a dataset until a target test accuracy and
+// reports time and energy to target. `cnn-train --help` lists the options.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/backend.h"
+#include "core/energy/energy.h"
+#include "datasets/dataset.h"
+#include "models/model.h"
+#include "models/train.h"
+#include "explain.h"
+#include "options.h"
+#include "progress.h"
+
+enum { EXIT_REACHED = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_NOT_REACHED = 3 };
+
+static int fail(cnn_status s) {
+    fprintf(stderr, "cnn-train: %s\n", cnn_last_error()[0] ? cnn_last_error() : cnn_status_name(s));
+    return s == CNN_ERR_INVALID_ARG ? EXIT_USAGE : EXIT_ERROR;
+}
+
+static int run_report(int argc, char **argv) {
+    if (argc != 3 || argv[2][0] == '-') {
+        fprintf(stderr, "cnn-train: usage: cnn-train report DIR (a run directory written by --out)\n");
+        return EXIT_USAGE;
+    }
+    cnn_status s = cnn_report_render(argv[2], stdout);
+    if (s != CNN_OK) {
+        fprintf(stderr, "cnn-train: %s\n", cnn_last_error());
+        return EXIT_ERROR;
+    }
+    return EXIT_REACHED;
+}
+
+static void print_summary(const cli_options *o, const cnn_train_result *r) {
+    printf("\n");
+    if (o->cfg.target_acc > 0) {
+        if (r->reached)
+            printf("target %.4g reached at epoch %d (step %ld): %.2f s to target\n", o->cfg.target_acc,
+                   r->target_epoch, r->target_step, r->time_to_target_s);
+        else
+            printf("target %.4g NOT reached within %d epochs (best test accuracy %.4f)\n", o->cfg.target_acc,
+                   o->cfg.max_epochs, r->best_acc);
+    }
+    printf("final test accuracy %.4f (best %.4f), test loss %.4f, after %d epoch%s, %ld steps, %.2f s of training\n",
+           r->final_acc, r->best_acc, r->final_loss, r->epochs, r->epochs == 1 ? "" : "s", r->steps, r->total_s);
+    fflush(stdout);
+}
+
+static int train(cli_options *o, cnn_energy_options *eo) {
+    cnn_dataset_options dopt = {o->data_dir, 1, o->quiet};
+    cnn_dataset ds;
+    cnn_status s = cnn_dataset_load(o->dataset, &dopt, &ds);
+    if (s != CNN_OK) return fail(s);
+
+    int code = EXIT_ERROR;
+    cnn_backend *be = NULL;
+    cnn_model model;
+    memset(&model, 0, sizeof model);
+    cnn_energy_session *energy = NULL;
+    s = cnn_backend_create(o->backend, o->gemm, o->threads, &be);
+    if (s == CNN_OK)
+        s = cnn_model_create(be, o->model, 1, ds.train.rows, ds.train.cols, o->hidden, o->n_hidden, ds.n_classes,
+                             o->cfg.seed, &model);
+    if (s == CNN_OK) s = cnn_energy_start(eo, o->backend, stderr, &energy);
+    if (s == CNN_OK) {
+        progress_printer progress;
+        progress_init(&progress, o->quiet);
+        const cnn_train_observer *observers[2] = {&progress.observer, cnn_energy_observer(energy)};
+        cnn_train_result r;
+        s = cnn_train(be, &model, &ds, &o->cfg, observers, 2, &r);
+        if (s == CNN_OK) {
+            print_summary(o, &r);
+            s = cnn_energy_finish(energy, stdout, NULL);
+            if (s == CNN_OK) code = (o->cfg.target_acc > 0 && !r.reached) ? EXIT_NOT_REACHED : EXIT_REACHED;
+        }
+    }
+    if (s != CNN_OK) code = fail(s);
+    cnn_energy_free(energy);
+    if (be) cnn_model_free(&model, be);
+    cnn_backend_destroy(be);
+    cnn_dataset_free(&ds);
+    return code;
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "report") == 0) return run_report(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "explain") == 0) return explain_main(argc, argv);
+    cli_options o;
+    cli_defaults(&o);
+    cnn_energy_options eo;
+    cnn_energy_options_default(&eo);
+    o.energy = &eo;
+    int r = cli_parse(argc, argv, 1, &o);
+    if (r) return r;
+    if (o.help) {
+        cli_usage(stdout);
+        return EXIT_REACHED;
+    }
+    if (o.version) {
+#ifdef CNN_HAVE_CUDA
+        printf("cnn-train %s (CPU backend; CUDA backend built in)\n", CNN_VERSION);
+#else
+        printf("cnn-train %s (CPU backend; built without CUDA)\n", CNN_VERSION);
+#endif
+        return EXIT_REACHED;
+    }
+    if (!o.dataset) {
+        fprintf(stderr, "cnn-train: no dataset given; choose mnist or fashion-mnist (see cnn-train --help)\n");
+        return EXIT_USAGE;
+    }
+    return train(&o, &eo);
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# cnn-train's command line: bad flags and values exit 2 with one line on
+# stderr, missing data and a missing GPU exit 1 with one clear line, a
+# reached target exits 0, a missed one exits 3, and no progress bar is drawn
+# when stdout is not a terminal.
+# usage: test_cli.sh PATH/TO/cnn-train   (uses $CNN_DATA_DIR/mnist when set)
+set -u
+bin=$1
+fails=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# expect CODE PATTERN ARGS...: exit status CODE, exactly one stderr line matching PATTERN (for CODE 1 and 2)
+expect() {
+    local want=$1 pattern=$2
+    shift 2
+    "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+    local got=$?
+    local lines
+    lines=$(wc -l <"$tmp/err")
+    if [ "$got" != "$want" ]; then
+        echo "FAIL: cnn-train $* exited $got, expected $want; stderr: $(cat "$tmp/err")"
+        fails=$((fails + 1))
+    elif [ "$want" = 1 ] || [ "$want" = 2 ]; then
+        if [ "$lines" != 1 ] || ! grep -qiE -- "$pattern" "$tmp/err"; then
+            echo "FAIL: cnn-train $*: expected one stderr line matching '$pattern', got: $(cat "$tmp/err")"
+            fails=$((fails + 1))
+        fi
+    fi
+    if grep -qiE 'segmentation|core dumped|assert' "$tmp/err"; then
+        echo "FAIL: cnn-train $* crashed: $(cat "$tmp/err")"
+        fails=$((fails + 1))
+    fi
+}
+
+# usage errors: exit 2, before any data is read
+expect 2 -- '--lr' mnist --lr -1
+expect 2 -- '--lr' mnist --lr=abc
+expect 2 -- '--batch' mnist --batch 0
+expect 2 -- '--target-acc' mnist --target-acc 1.5
+expect 2 -- '--target-acc' mnist --target-acc 0
+expect 2 -- '--momentum' mnist --momentum 1
+expect 2 -- '--epochs' mnist --epochs 0
+expect 2 -- '--hidden' mnist --hidden 512,0
+expect 2 -- "unknown dataset 'cifar'" cifar
+expect 2 -- "unknown backend 'tpu'" mnist --backend=tpu
+expect 2 -- "unknown option '--frobnicate'" mnist --frobnicate 3
+expect 2 -- '--lr needs a value' mnist --lr
+expect 2 -- 'no dataset' --epochs 3
+expect 0 '' --help
+grep -q 'usage: cnn-train DATASET' "$tmp/out" || { echo "FAIL: --help prints no usage"; fails=$((fails + 1)); }
+expect 0 '' --version
+grep -qE '^cnn-train [0-9]+\.[0-9]+' "$tmp/out" || { echo "FAIL: --version prints no version"; fails=$((fails + 1)); }
+
+# missing data: exit 1, one line naming the directory
+expect 1 'no-such-dir' mnist --data-dir "$tmp/no-such-dir"
+
+if [ -n "${CNN_DATA_DIR:-}" ] && [ -d "$CNN_DATA_DIR/mnist" ]; then
+    data=(--data-dir "$CNN_DATA_DIR/mnist")
+    # a GEMM the backend does not have: usage error listing the choices
+    expect 2 'naive' mnist "${data[@]}" --gemm=nope
+    # a missing GPU (or a build without CUDA): one clear line, exit 1, no crash
+    if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi >/dev/null 2>&1; then
+        expect 1 'cuda|gpu' mnist "${data[@]}" --backend=cuda --idle-seconds 0 --out "$tmp/run-cuda"
+        [ -e "$tmp/run-cuda" ] && { echo "FAIL: a failed cuda run left $tmp/run-cuda behind"; fails=$((fails + 1)); }
+    fi
+    # target reached: exit 0, a summary, one progress line per epoch, no bar (stdout is a file)
+    expect 0 '' mnist "${data[@]}" --target-acc 0.5 --epochs 2 --idle-seconds 0 --out "$tmp/run0"
+    grep -q 'target 0.5 reached at epoch 1' "$tmp/out" || { echo "FAIL: no 'reached' summary: $(cat "$tmp/out")"; fails=$((fails + 1)); }
+    [ "$(grep -c '^epoch ' "$tmp/out")" = 1 ] || { echo "FAIL: expected one progress line"; fails=$((fails + 1)); }
+    grep -q $'\r' "$tmp/out" && { echo "FAIL: a progress bar was drawn into a file"; fails=$((fails + 1)); }
+    # target missed: exit 3
+    expect 3 '' mnist "${data[@]}" --target-acc 0.999 --epochs 1 --idle-seconds 0 --out "$tmp/run3"
+    grep -q 'NOT reached within 1 epochs' "$tmp/out" || { echo "FAIL: no 'not reached' summary"; fails=$((fails + 1)); }
+    # --quiet: no progress lines, still the summary
+    expect 0 '' mnist "${data[@]}" --epochs 1 --quiet --idle-seconds 0 --out "$tmp/runq"
+    grep -q '^epoch ' "$tmp/out" && { echo "FAIL: --quiet printed progress lines"; fails=$((fails + 1)); }
+    grep -q 'final test accuracy' "$tmp/out" || { echo "FAIL: --quiet lost the summary"; fails=$((fails + 1)); }
+elif [ -n "${CNN_DATA_DIR:-}" ]; then
+    echo "FAIL: CNN_DATA_DIR=$CNN_DATA_DIR has no mnist/ folder (give an absolute path)"
+    fails=$((fails + 1))
+else
+    echo "note: CNN_DATA_DIR is unset; the training cases were not run"
+fi
+
+if [ "$fails" -gt 0 ]; then
+    echo "test_cli: $fails failure(s)"
+    exit 1
+fi
+echo "test_cli: all checks passed"
