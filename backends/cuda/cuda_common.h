@@ -1,0 +1,57 @@
+// Shared by the CUDA backend's .cu files: the one checking helper for CUDA
+// runtime and cuBLAS results, and the backend's process-wide state.
+//
+// One CUDA backend per process: the GEMM variants have the backend-free
+// cnn_sgemm_fn signature, so they find the stream, the cuBLAS handle and the
+// split-K scratch through g_cuda, set by cnn_cuda_backend_create and cleared
+// when that backend is destroyed. Creating a second one while the first
+// lives fails with a clear message.
+#ifndef CNN_CUDA_COMMON_H
+#define CNN_CUDA_COMMON_H
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include "core/backend.h"
+
+// Turns a CUDA runtime or cuBLAS result into a cnn_status: CNN_OK on
+// success, else CNN_ERR_DEVICE with "file:line: call failed: NAME (text):
+// what to do" recorded by cnn_error.
+cnn_status cnn_cuda_check(cudaError_t e, const char *call, const char *file, int line);
+cnn_status cnn_cuda_check(cublasStatus_t s, const char *call, const char *file, int line);
+
+// Checks a CUDA runtime call, a cuBLAS call, or a launch_* helper (which
+// returns cudaGetLastError() after its launches); on failure returns the
+// cnn_status from the calling function. Library code never exits.
+#define CUDA_CHECK(expr)                                                                                               \
+    do {                                                                                                               \
+        cnn_status cuda_check_s_ = cnn_cuda_check((expr), #expr, __FILE__, __LINE__);                                  \
+        if (cuda_check_s_ != CNN_OK) return cuda_check_s_;                                                             \
+    } while (0)
+
+// The CUDA backend's state (one per process, see above).
+struct cnn_cuda_state {
+    int device;
+    cudaDeviceProp prop;
+    cudaStream_t stream;      // every op is queued here (non-blocking, so graph capture sees all of it)
+    cublasHandle_t cublas;    // bound to stream, with a fixed workspace so that capture never allocates
+    void *cublas_ws;
+    size_t cublas_ws_bytes;
+    float *splitk_ws;         // split-K partial sums for the small warp-tile GEMM
+    size_t splitk_floats;
+    double *loss_partials;    // (LOSS_MAX_BLOCKS, 2) per-block sums of the loss kernels
+    int *err_host;            // mapped pinned int: DEVERR_* code written by kernels
+    int *err_dev;             // the same int as the kernels see it
+    bool capturing;
+};
+
+extern cnn_cuda_state *g_cuda;
+
+extern "C" {
+// The CUDA GEMMs in ladder order (gemm_ladder.cu), and the default.
+extern const cnn_gemm_variant cnn_cuda_gemm_variants[];
+extern const int cnn_cuda_gemm_variant_count;
+extern const char *const cnn_cuda_gemm_default;
+}
+
+#endif

@@ -1,0 +1,22 @@
+# The CUDA backend's tests. The GPU tests are built in every configuration
+# (they use only the backend table) and exit with 77 (skipped) when
+# cnn_backend_create("cuda") reports no GPU or no CUDA build.
+cnn_add_test(test_cuda_nogpu ${CMAKE_CURRENT_SOURCE_DIR}/test_cuda_nogpu.c)
+cnn_add_test(test_cuda_ops ${CMAKE_CURRENT_SOURCE_DIR}/test_cuda_ops.c)
+cnn_add_test(test_cuda_gemm ${CMAKE_CURRENT_SOURCE_DIR}/test_cuda_gemm.c)
+cnn_add_test(test_cuda_determinism ${CMAKE_CURRENT_SOURCE_DIR}/test_cuda_determinism.c)
+cnn_add_test(test_cuda_step ${CMAKE_CURRENT_SOURCE_DIR}/test_cuda_step.c)
+
+# The kernels run on the CPU (no GPU, no CUDA toolkit needed): a C++ compiler
+# builds them with a shim for the CUDA keywords (see test_cuda_emu.cpp).
+include(CheckLanguage)
+check_language(CXX)
+if(CMAKE_CXX_COMPILER)
+  enable_language(CXX)
+  cnn_add_test(test_cuda_emu ${CMAKE_CURRENT_SOURCE_DIR}/test_cuda_emu.cpp)
+  target_compile_features(test_cuda_emu PRIVATE cxx_std_17)
+  target_compile_options(test_cuda_emu PRIVATE -Wall -Wextra -Wno-unknown-pragmas)
+  set_tests_properties(test_cuda_emu PROPERTIES TIMEOUT 900)
+else()
+  message(STATUS "cnn-train: no C++ compiler, so the CUDA kernels' CPU emulation test is not built")
+endif()
