@@ -81,28 +81,7 @@ static void maxpool_ref(const double *X, double *Y, int B, const cnn_window *g) 
             }
 }
 
-// X is (B,in), W is (out,in), b is (out), Y is (B,out).
-static void linear_ref(const double *X, const double *W, const double *b, double *Y, int B, int in, int out) {
-    for (int i = 0; i < B; i++)
-        for (int o = 0; o < out; o++) {
-            double acc = b[o];
-            for (int k = 0; k < in; k++) acc += X[(size_t)i * in + k] * W[(size_t)o * in + k];
-            Y[(size_t)i * out + o] = acc;
-        }
-}
 
-// Mean over rows of -log softmax(Z)[label].
-static double xent_ref(const double *Z, const int32_t *labels, int B, int C) {
-    double L = 0;
-    for (int i = 0; i < B; i++) {
-        double m = Z[i * C];
-        for (int c = 1; c < C; c++) m = fmax(m, Z[i * C + c]);
-        double s = 0;
-        for (int c = 0; c < C; c++) s += exp(Z[i * C + c] - m);
-        L += log(s) + m - Z[i * C + labels[i]];
-    }
-    return L / B;
-}
 
 // ---- the ops ------------------------------------------------------------------------
 
@@ -326,7 +305,7 @@ static double model_ref_loss(const void *ctx) {
         }
         double *next = dalloc((size_t)r->B * l->out);
         switch (l->kind) {
-        case CNN_LAYER_LINEAR: linear_ref(cur, W, b, next, r->B, l->in, l->out); break;
+        case CNN_LAYER_LINEAR: test_linear_ref(cur, W, b, next, r->B, l->in, l->out); break;
         case CNN_LAYER_CONV2D: conv_ref(cur, W, b, next, r->B, &l->win, l->out_c); break;
         case CNN_LAYER_MAXPOOL: maxpool_ref(cur, next, r->B, &l->win); break;
         case CNN_LAYER_RELU:
@@ -337,7 +316,7 @@ static double model_ref_loss(const void *ctx) {
         free(cur);
         cur = next;
     }
-    double L = xent_ref(cur, r->labels, r->B, m->n_classes);
+    double L = test_xent_ref(cur, r->labels, r->B, m->n_classes);
     free(cur);
     return L;
 }

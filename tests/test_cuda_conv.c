@@ -165,30 +165,10 @@ static cnn_status lenet_run(cnn_backend *be, const float *init, int steps, bool 
     CNN_TRY(be->upload(be, m.arena.base, init, out->n * sizeof(float)));
     CNN_TRY(be->download(be, out->arena0, m.arena.base, out->n * sizeof(float)));
     const float scale = 1.0f / 64, shift = -2.0f; // pixels as exact multiples of 1/64 in [-2, 2]
-    const bool graph = use_graph && be->capture_begin != NULL;
-    void *g = NULL;
-    for (int s = 0; s < steps; s++) {
-        if (graph && g) {
-            CNN_TRY(be->graph_launch(be, g));
-            continue;
-        }
-        if (graph) CNN_TRY(be->capture_begin(be));
-        cnn_status st = be->gather(be, images, labels, D, cursor, B, scale, shift, X, y, true);
-        if (st == CNN_OK) st = cnn_model_forward(&m, be, X, B);
-        if (st == CNN_OK)
-            st = softmax_xent_backward(be, cnn_model_logits(&m), y, B, MLP_CLASSES, cnn_model_dlogits(&m), stats);
-        if (st == CNN_OK) st = cnn_model_backward(&m, be, X, B);
-        if (st == CNN_OK) st = sgd_step(be, &m.arena, 0.05f, 0.9f, 5e-4f);
-        if (graph) {
-            cnn_status end = be->capture_end(be, &g);
-            if (st == CNN_OK) st = end;
-            if (st == CNN_OK) st = be->graph_launch(be, g); // the captured step was recorded, not run
-        }
-        CNN_TRY(st);
-    }
+    CNN_TRY(test_train_steps(be, &m, (const uint8_t *)images, (const uint8_t *)labels, D, (cnn_batch_cursor *)cursor,
+                             (float *)X, (int32_t *)y, (float *)stats, B, scale, shift, steps, use_graph));
     CNN_TRY(be->download(be, out->arena, m.arena.base, 3 * out->n * sizeof(float)));
     CNN_TRY(be->download(be, out->stats, stats, sizeof out->stats));
-    if (g) be->graph_destroy(be, g);
     void *bufs[] = {images, labels, X, y, stats, cursor};
     for (int i = 0; i < 6; i++) be->free(be, bufs[i]);
     cnn_model_free(&m, be);

@@ -50,6 +50,42 @@ static inline void mlp_result_free(mlp_result *r) {
     memset(r, 0, sizeof *r);
 }
 
+// The training step models/train.c runs (gather → forward → fused softmax
+// cross-entropy and gradient → backward → one SGD call over the arena, lr
+// 0.05, momentum 0.9, weight decay 5e-4), `steps` times; with use_graph on
+// a backend that has capture_begin, the first step is captured and every
+// step is a graph replay. All pointers are the backend's.
+static inline cnn_status test_train_steps(cnn_backend *be, cnn_model *m, const uint8_t *images, const uint8_t *labels,
+                                          int D, cnn_batch_cursor *cursor, float *X, int32_t *y, float *stats, int B,
+                                          float scale, float shift, int steps, bool use_graph) {
+    const bool graph = use_graph && be->capture_begin != NULL;
+    void *g = NULL;
+    cnn_status st = CNN_OK;
+    for (int s = 0; s < steps && st == CNN_OK; s++) {
+        if (graph && g) {
+            st = be->graph_launch(be, g);
+            continue;
+        }
+        if (graph) {
+            st = be->capture_begin(be);
+            if (st != CNN_OK) break;
+        }
+        st = be->gather(be, images, labels, D, cursor, B, scale, shift, X, y, true);
+        if (st == CNN_OK) st = cnn_model_forward(m, be, X, B);
+        if (st == CNN_OK)
+            st = softmax_xent_backward(be, cnn_model_logits(m), y, B, m->n_classes, cnn_model_dlogits(m), stats);
+        if (st == CNN_OK) st = cnn_model_backward(m, be, X, B);
+        if (st == CNN_OK) st = sgd_step(be, &m->arena, 0.05f, 0.9f, 5e-4f);
+        if (graph) {
+            cnn_status end = be->capture_end(be, &g);
+            if (st == CNN_OK) st = end;
+            if (st == CNN_OK) st = be->graph_launch(be, g); // the captured step was recorded, not run
+        }
+    }
+    if (g) be->graph_destroy(be, g);
+    return st;
+}
+
 // Runs `steps` SGD steps (lr 0.05, momentum 0.9, weight decay 5e-4) from
 // the model initialised with seed 7, with the shuffle key given; with
 // use_graph on a backend that has capture_begin, the first step is captured
@@ -79,30 +115,11 @@ static inline cnn_status mlp_run(cnn_backend *be, const mlp_data *data, int step
     if (!out->arena0 || !out->arena) return cnn_error(CNN_ERR_NOMEM, "test: out of memory");
     CNN_TRY(be->download(be, out->arena0, m.arena.base, out->n * sizeof(float)));
     const float scale = 1.0f / (255.0f * 0.3081f), shift = -0.1307f / 0.3081f;
-    const bool graph = use_graph && be->capture_begin != NULL;
-    void *g = NULL;
-    for (int s = 0; s < steps; s++) {
-        if (graph && g) {
-            CNN_TRY(be->graph_launch(be, g));
-            continue;
-        }
-        if (graph) CNN_TRY(be->capture_begin(be));
-        cnn_status st = be->gather(be, images, labels, MLP_D, cursor, B, scale, shift, X, y, true);
-        if (st == CNN_OK) st = cnn_model_forward(&m, be, X, B);
-        if (st == CNN_OK)
-            st = softmax_xent_backward(be, cnn_model_logits(&m), y, B, MLP_CLASSES, cnn_model_dlogits(&m), stats);
-        if (st == CNN_OK) st = cnn_model_backward(&m, be, X, B);
-        if (st == CNN_OK) st = sgd_step(be, &m.arena, 0.05f, 0.9f, 5e-4f);
-        if (graph) {
-            cnn_status end = be->capture_end(be, &g);
-            if (st == CNN_OK) st = end;
-            if (st == CNN_OK) st = be->graph_launch(be, g); // the captured step was recorded, not run
-        }
-        CNN_TRY(st);
-    }
+    CNN_TRY(test_train_steps(be, &m, (const uint8_t *)images, (const uint8_t *)labels, MLP_D,
+                             (cnn_batch_cursor *)cursor, (float *)X, (int32_t *)y, (float *)stats, B, scale, shift,
+                             steps, use_graph));
     CNN_TRY(be->download(be, out->arena, m.arena.base, 3 * out->n * sizeof(float)));
     CNN_TRY(be->download(be, out->stats, stats, sizeof out->stats));
-    if (g) be->graph_destroy(be, g);
     void *bufs[] = {images, labels, X, y, stats, cursor};
     for (int i = 0; i < 6; i++) be->free(be, bufs[i]);
     cnn_model_free(&m, be);

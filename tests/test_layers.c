@@ -24,15 +24,6 @@ static cnn_rng rng;
 static double *dalloc(size_t n) { return calloc(n ? n : 1, sizeof(double)); }
 static float *falloc(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
 
-// X is (B,in), W is (out,in), b is (out), Y is (B,out), double precision.
-static void linear_ref(const double *X, const double *W, const double *b, double *Y, int B, int in, int out) {
-    for (int i = 0; i < B; i++)
-        for (int o = 0; o < out; o++) {
-            double acc = b[o];
-            for (int k = 0; k < in; k++) acc += X[i * in + k] * W[o * in + k];
-            Y[i * out + o] = acc;
-        }
-}
 
 static void to_double(const float *x, double *y, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = x[i];
@@ -42,7 +33,7 @@ static void to_double(const float *x, double *y, size_t n) {
 static double linear_objective(const double *X, const double *W, const double *b, const double *G, int B, int in,
                                int out) {
     double *Y = dalloc((size_t)B * out), L = 0.0;
-    linear_ref(X, W, b, Y, B, in, out);
+    test_linear_ref(X, W, b, Y, B, in, out);
     for (int i = 0; i < B * out; i++) L += G[i] * Y[i];
     free(Y);
     return L;
@@ -76,7 +67,7 @@ static void test_linear(int B, int in, int out) {
     char what[96];
 
     CHECK_OK(linear_forward(be, X, W, b, Y, B, in, out, false));
-    linear_ref(Xd, Wd, bd, ref, B, in, out);
+    test_linear_ref(Xd, Wd, bd, ref, B, in, out);
     snprintf(what, sizeof what, "linear_forward B=%d in=%d out=%d", B, in, out);
     CHECK(test_close(what, Y, ref, ny, TOL, TOL));
 
@@ -136,18 +127,6 @@ static void test_relu(size_t n) {
     free(X), free(Y), free(G), free(dX), free(Xd), free(Gd), free(ref);
 }
 
-// Mean over rows of -log softmax(Z)[label].
-static double xent_ref(const double *Z, const int32_t *labels, int B, int C) {
-    double L = 0;
-    for (int i = 0; i < B; i++) {
-        double m = Z[i * C];
-        for (int c = 1; c < C; c++) m = fmax(m, Z[i * C + c]);
-        double s = 0;
-        for (int c = 0; c < C; c++) s += exp(Z[i * C + c] - m);
-        L += log(s) + m - Z[i * C + labels[i]];
-    }
-    return L / B;
-}
 
 static void test_softmax_xent(int B, int C) {
     size_t n = (size_t)B * C;
@@ -158,7 +137,7 @@ static void test_softmax_xent(int B, int C) {
     for (int i = 0; i < B; i++) labels[i] = (int32_t)(cnn_rng_u64(&rng) % C);
     to_double(Z, Zd, n);
     CHECK_OK(softmax_xent_backward(be, Z, labels, B, C, dZ, stats));
-    double Lref = xent_ref(Zd, labels, B, C);
+    double Lref = test_xent_ref(Zd, labels, B, C);
     double loss = stats[0] / B;
     if (fabs(loss - Lref) > TOL * (1 + fabs(Lref))) {
         fprintf(stderr, "  softmax_xent loss B=%d C=%d: got %.9g want %.9g\n", B, C, loss, Lref);
@@ -172,7 +151,7 @@ static void test_softmax_xent(int B, int C) {
         correct += am == labels[i];
     }
     CHECK(stats[1] == (float)correct);
-    FD_GRAD(Zd, n, ref, xent_ref(Zd, labels, B, C));
+    FD_GRAD(Zd, n, ref, test_xent_ref(Zd, labels, B, C));
     char what[64];
     snprintf(what, sizeof what, "softmax_xent dlogits B=%d C=%d", B, C);
     CHECK(test_close(what, dZ, ref, n, TOL, TOL));
@@ -274,13 +253,13 @@ static double mlp_ref_loss(const mlp_ref *r) {
             continue;
         }
         double *next = dalloc((size_t)r->B * l->out);
-        linear_ref(cur, r->params + m->arena.slots[l->w_slot].offset, r->params + m->arena.slots[l->b_slot].offset,
+        test_linear_ref(cur, r->params + m->arena.slots[l->w_slot].offset, r->params + m->arena.slots[l->b_slot].offset,
                    next, r->B, l->in, l->out);
         free(cur);
         cur = next;
         width = l->out;
     }
-    double L = xent_ref(cur, r->labels, r->B, m->n_classes);
+    double L = test_xent_ref(cur, r->labels, r->B, m->n_classes);
     free(cur);
     return L;
 }

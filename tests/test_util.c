@@ -57,6 +57,28 @@ void test_gemm_ref(bool ta, bool tb, int M, int N, int K, double alpha, const fl
         }
 }
 
+void test_linear_ref(const double *X, const double *W, const double *b, double *Y, int B, int in, int out) {
+    for (int i = 0; i < B; i++)
+        for (int o = 0; o < out; o++) {
+            double acc = b[o];
+            for (int k = 0; k < in; k++) acc += X[(size_t)i * in + k] * W[(size_t)o * in + k];
+            Y[(size_t)i * out + o] = acc;
+        }
+}
+
+double test_xent_ref(const double *Z, const int32_t *labels, int B, int C) {
+    double L = 0;
+    for (int i = 0; i < B; i++) {
+        const double *z = Z + (size_t)i * C;
+        double m = z[0];
+        for (int c = 1; c < C; c++) m = fmax(m, z[c]);
+        double s = 0;
+        for (int c = 0; c < C; c++) s += exp(z[c] - m);
+        L += log(s) + m - z[labels[i]];
+    }
+    return L / B;
+}
+
 void test_fill_uniform(cnn_rng *rng, float *x, size_t n, float lo, float hi) {
     for (size_t i = 0; i < n; i++) x[i] = lo + (hi - lo) * (float)cnn_rng_uniform(rng);
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -47,6 +48,12 @@ bool test_close(const char *what, const float *got, const double *want, size_t n
 // conventions as cnn_sgemm_fn. C_in may be NULL when beta == 0.
 void test_gemm_ref(bool ta, bool tb, int M, int N, int K, double alpha, const float *A, int lda, const float *B,
                    int ldb, double beta, const float *C_in, int ldc, double *C_out);
+
+// X is (B,in), W is (out,in), b is (out), Y is (B,out): Y = X·Wᵀ + b in double precision.
+void test_linear_ref(const double *X, const double *W, const double *b, double *Y, int B, int in, int out);
+
+// Z is (B,C), labels is (B): the mean over rows of -log softmax(Z)[label], in double precision.
+double test_xent_ref(const double *Z, const int32_t *labels, int B, int C);
 
 // Fills x with uniform values in [lo, hi).
 void test_fill_uniform(cnn_rng *rng, float *x, size_t n, float lo, float hi);
