@@ -250,8 +250,10 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
             cnn_eval_point p = {epoch, step, (double)step / steps_per_epoch, 0, 0, 0, 0};
             p.train_loss = train_stats[0] / ((double)steps_since_eval * cfg->batch);
             steps_since_eval = 0;
+            const double t_eval = t;
             CNN_TRY(evaluate(be, m, ds, st, &p.test_loss, &p.test_acc));
             CNN_TRY(edge(be, &t));
+            r->eval_s += t - t_eval;
             p.elapsed_s = t - t0;
             if (!isfinite(p.train_loss))
                 return cnn_error(CNN_ERR_INVALID_ARG,

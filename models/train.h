@@ -53,6 +53,7 @@ typedef struct {
     long steps;              // optimizer steps done
     double final_acc, best_acc, final_loss;
     double total_s;          // seconds from the start to the end of training
+    double eval_s;           // of which in evaluations (total_s - eval_s: the training steps)
     int n_evals;
 } cnn_train_result;
 

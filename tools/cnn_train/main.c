@@ -45,6 +45,8 @@ static void print_summary(const cli_options *o, const cnn_train_result *r) {
     }
     printf("final test accuracy %.4f (best %.4f), test loss %.4f, after %d epoch%s, %ld steps, %.2f s of training\n",
            r->final_acc, r->best_acc, r->final_loss, r->epochs, r->epochs == 1 ? "" : "s", r->steps, r->total_s);
+    printf("time in training steps %.3f s (%.3f s per epoch), in evaluations %.3f s\n", r->total_s - r->eval_s,
+           (r->total_s - r->eval_s) / r->epochs, r->eval_s);
     fflush(stdout);
 }
 
