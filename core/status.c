@@ -18,6 +18,7 @@ const char *cnn_status_name(cnn_status status) {
     case CNN_ERR_NETWORK: return "network error";
     case CNN_ERR_CHECKSUM: return "checksum mismatch";
     case CNN_ERR_INTERNAL: return "internal error";
+    case CNN_ERR_DIVERGED: return "training diverged";
     }
     return "unknown status";
 }

@@ -20,7 +20,8 @@ typedef enum {
     CNN_ERR_DEVICE,      // an error reported by a device runtime (CUDA, cuBLAS)
     CNN_ERR_NETWORK,     // a download that failed
     CNN_ERR_CHECKSUM,    // downloaded data whose checksum is wrong
-    CNN_ERR_INTERNAL     // a bug: an invariant that should have held did not
+    CNN_ERR_INTERNAL,    // a bug: an invariant that should have held did not
+    CNN_ERR_DIVERGED     // training produced a non-finite loss
 } cnn_status;
 
 // A short name for a status ("invalid argument", "I/O error", ...).

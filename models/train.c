@@ -256,7 +256,7 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
             r->eval_s += t - t_eval;
             p.elapsed_s = t - t0;
             if (!isfinite(p.train_loss))
-                return cnn_error(CNN_ERR_INVALID_ARG,
+                return cnn_error(CNN_ERR_DIVERGED,
                                  "training diverged (loss is %g at epoch %d, step %ld): lower --lr (now %g)",
                                  p.train_loss, epoch, step, (double)cfg->lr);
             r->n_evals++;

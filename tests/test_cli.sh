@@ -10,20 +10,22 @@ fails=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# expect CODE PATTERN ARGS...: exit status CODE, exactly one stderr line matching PATTERN (for CODE 1 and 2)
+# expect CODE PATTERN ARGS...: exit status CODE and, for CODE 1 and 2, exactly one error line on stderr
+# ("cnn-train: ...", matching PATTERN); informational lines ("energy: ...") may precede it
 expect() {
     local want=$1 pattern=$2
     shift 2
     "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
     local got=$?
     local lines
-    lines=$(wc -l <"$tmp/err")
+    lines=$(grep -c '^cnn-train: ' "$tmp/err")
     if [ "$got" != "$want" ]; then
         echo "FAIL: cnn-train $* exited $got, expected $want; stderr: $(cat "$tmp/err")"
         fails=$((fails + 1))
     elif [ "$want" = 1 ] || [ "$want" = 2 ]; then
-        if [ "$lines" != 1 ] || ! grep -qiE -- "$pattern" "$tmp/err"; then
-            echo "FAIL: cnn-train $*: expected one stderr line matching '$pattern', got: $(cat "$tmp/err")"
+        if [ "$lines" != 1 ] || grep -v -e '^cnn-train: ' -e '^energy: ' "$tmp/err" | grep -q . ||
+            ! grep '^cnn-train: ' "$tmp/err" | grep -qiE -- "$pattern"; then
+            echo "FAIL: cnn-train $*: expected one error line matching '$pattern', got: $(cat "$tmp/err")"
             fails=$((fails + 1))
         fi
     fi
@@ -72,6 +74,9 @@ if [ -n "${CNN_DATA_DIR:-}" ] && [ -d "$CNN_DATA_DIR/mnist" ]; then
     # target missed: exit 3
     expect 3 '' mnist "${data[@]}" --target-acc 0.999 --epochs 1 --idle-seconds 0 --out "$tmp/run3"
     grep -q 'NOT reached within 1 epochs' "$tmp/out" || { echo "FAIL: no 'not reached' summary"; fails=$((fails + 1)); }
+    # a diverging run: exit 1 (not a usage error), one line, and no empty run record left behind
+    expect 1 'diverged.*--lr' mnist "${data[@]}" --lr 100 --epochs 1 --quiet --idle-seconds 0 --out "$tmp/rundiv"
+    [ -e "$tmp/rundiv" ] && { echo "FAIL: a failed run left $tmp/rundiv behind"; fails=$((fails + 1)); }
     # --quiet: no progress lines, still the summary
     expect 0 '' mnist "${data[@]}" --epochs 1 --quiet --idle-seconds 0 --out "$tmp/runq"
     grep -q '^epoch ' "$tmp/out" && { echo "FAIL: --quiet printed progress lines"; fails=$((fails + 1)); }

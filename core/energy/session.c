@@ -231,7 +231,11 @@ cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_nam
         if (o->out_dir[0]) snprintf(s->run_dir, sizeof s->run_dir, "%s", o->out_dir);
         else st = default_run_dir(s->run_dir, sizeof s->run_dir);
     }
-    if (st == CNN_OK) st = cnn_energy_mkdirs(s->run_dir);
+    if (st == CNN_OK) {
+        struct stat dir_st;
+        s->created_dir = stat(s->run_dir, &dir_st) != 0;
+        st = cnn_energy_mkdirs(s->run_dir);
+    }
     if (st == CNN_OK) st = open_meters(s, log);
     if (st == CNN_OK) {
         cnn_impact_factors f;
@@ -313,12 +317,15 @@ cnn_status cnn_energy_finish(cnn_energy_session *s, FILE *out, const char **run_
         s->impacts = s->run_impacts;
     }
     cnn_status st = cnn_energy_write_record(s);
+    s->written = st == CNN_OK;
     if (out) cnn_energy_print_summary(s, out);
     return st;
 }
 
 void cnn_energy_free(cnn_energy_session *s) {
     if (!s) return;
+    // a run that failed leaves no empty record directory behind (rmdir removes only an empty one)
+    if (s->created_dir && !s->written) rmdir(s->run_dir);
     cnn_sampler_free(s->sampler); // stops the thread before the meters close
     for (int i = 0; i < s->n_meters; i++) cnn_meter_close(&s->meters[i]);
     cnn_energy_accounting_free(&s->acc);

@@ -59,6 +59,9 @@ struct cnn_energy_session {
     int n_notes;
     cnn_train_observer observer;
 
+    int created_dir; // the run directory did not exist before this session
+    int written;     // the run record was written (else cnn_energy_free removes a directory it created, if empty)
+
     // Computed by cnn_energy_finish.
     int finished;
     double t_stop;
