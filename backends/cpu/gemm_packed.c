@@ -159,10 +159,17 @@ static int part_end(int p, int parts, int slivers, int unit, int total) {
 // OpenMP's team barrier cannot be told to give up, but the call can notice
 // that its threads started late and run single-threaded for a while (the
 // result is the same: every part is summed in the same order whoever
-// computes it). Threads normally start within a few microseconds.
-#define LATE_START_NS 200000   // 0.2 ms: a thread this late was not scheduled
-#define BACKOFF_NS 100000000   // 0.1 s on one thread, then try the team again
-static _Atomic int64_t crowded_until;
+// computes it). A late start right after a long pause is not that: OpenMP's
+// idle threads go to sleep after a few milliseconds of spinning, and on a
+// virtual machine waking a sleeping core takes 1-2 ms. So only a thread
+// that starts late although the team ran a moment ago (and should still be
+// spinning) counts. Only small calls back off: for a call of milliseconds
+// a late start costs a small share, while one thread would cost half.
+#define BACKOFF_MAX_MACS 16e6   // calls below this many multiply-adds (~0.2 ms)
+#define LATE_START_NS 200000    // 0.2 ms: a thread this late was not scheduled
+#define RECENT_NS 1000000       // the team's last call ended less than 1 ms ago
+#define BACKOFF_NS 100000000    // then 0.1 s on one thread, and try the team again
+static _Atomic int64_t crowded_until, team_last_end;
 
 static int64_t now_ns(void) {
     struct timespec ts;
@@ -283,8 +290,9 @@ cnn_status gemm_packed(bool transa, bool transb, int M, int N, int K, float alph
     // small-K tile, where writing C dominates and a split by rows lets each
     // thread write one contiguous block of C.
     int nt = omp_get_max_threads();
-    if (nt > 1 && now_ns() < atomic_load(&crowded_until)) nt = 1; // see LATE_START_NS
-    double macs = (double)M * N * K;
+    const double macs = (double)M * N * K;
+    const bool small = macs < BACKOFF_MAX_MACS;
+    if (nt > 1 && small && now_ns() < atomic_load(&crowded_until)) nt = 1; // see LATE_START_NS
     if (macs < (double)PACKED_MIN_MACS_PER_THREAD * nt) nt = (int)(macs / PACKED_MIN_MACS_PER_THREAD);
     if (nt < 1) nt = 1;
     const int m_slivers = ceil_div(M, mr), n_slivers = ceil_div(N, nr);
@@ -340,6 +348,9 @@ cnn_status gemm_packed(bool transa, bool transb, int M, int N, int K, float alph
         for (int part = omp_get_thread_num(); part < nt; part += omp_get_num_threads()) // (a smaller team: several parts each)
             run_part(&p, part);
     }
-    if (last_start - t0 > LATE_START_NS) atomic_store(&crowded_until, now_ns() + BACKOFF_NS);
+    const int64_t t1 = now_ns();
+    if (small && last_start - t0 > LATE_START_NS && t0 - atomic_load(&team_last_end) < RECENT_NS)
+        atomic_store(&crowded_until, t1 + BACKOFF_NS);
+    atomic_store(&team_last_end, t1);
     return CNN_OK;
 }
