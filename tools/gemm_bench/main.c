@@ -349,6 +349,11 @@ static cnn_status measure(bench_ctx *x, const options *o, const char *variant, c
         for (int h = 0; h < 2; h++) {
             int v = (k + h) % 2;
             CNN_TRY(cnn_backend_select_gemm(x->be, names[v]));
+            // One untimed call first: the other library has just been
+            // running, and this one's idle threads may have gone to sleep
+            // (on a virtual machine, waking a sleeping core takes ~ms).
+            time_calls(x, 1, &st);
+            CNN_TRY(st);
             double t = time_calls(x, calls[v], &st);
             CNN_TRY(st);
             (v == 0 ? tv : tr)[k] = t;

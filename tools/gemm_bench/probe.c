@@ -7,6 +7,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backends/cpu/cpu_features.h"
 #include "bench.h"
@@ -67,10 +68,13 @@ double probe_fma_peak(int threads, const char **isa) {
     if (f->avx512) chains = fma_chains_avx512, width = 16, *isa = "avx512";
     else if (f->avx2_fma) chains = fma_chains_avx2, width = 8, *isa = "avx2";
 #endif
-    const long iters = 4000000; // ~0.1 s per thread at 2 GHz
+    const long iters = 4000000; // 64M FMAs per thread: ~20 ms
     volatile float sink = 0.0f;
+    // The best of several trials spread over about a second, so that a
+    // burst of load from another process does not set the peak.
     double best = 0.0;
-    for (int trial = 0; trial < 3; trial++) {
+    for (int trial = 0; trial < 7; trial++) {
+        if (trial) nanosleep(&(struct timespec){0, 100000000}, NULL);
         double t0 = cnn_now_s();
 #pragma omp parallel num_threads(threads)
         {

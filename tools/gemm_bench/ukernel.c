@@ -21,7 +21,9 @@ int ukernel_report(FILE *out, int repeat) {
         const gemm_ukernel *uks[2] = {list[i], list[i]->small_k};
         for (int v = 0; v < 2 && uks[v]; v++) {
             const gemm_ukernel *uk = uks[v];
-            const int kc = v == 0 ? uk->kc : uk->small_k_max, mr = uk->mr, nr = uk->nr, nb = 320 / nr > 0 ? 320 / nr : 1;
+            // The main kernel at its full depth; the small-K one at the largest K it is used for.
+            const int kc = v == 0 ? uk->kc : list[i]->small_k_max, mr = uk->mr, nr = uk->nr;
+            const int nb = 320 / nr > 0 ? 320 / nr : 1;
             float *A = aligned_alloc(64, sizeof(float) * mr * kc), *B = aligned_alloc(64, sizeof(float) * nr * kc * nb);
             float *C = aligned_alloc(64, sizeof(float) * mr * nr * nb);
             if (!A || !B || !C) {
