@@ -54,6 +54,17 @@ static cnn_json *load_run_json(const char *dir) {
     return j;
 }
 
+// Plays a training run through the session, finishes it (summary to
+// /dev/null), frees it, and returns the parsed run.json of dir.
+static cnn_json *run_and_load(cnn_energy_session *s, const char *dir) {
+    drive(s);
+    FILE *devnull = fopen("/dev/null", "w");
+    CHECK_OK(cnn_energy_finish(s, devnull, NULL));
+    fclose(devnull);
+    cnn_energy_free(s);
+    return load_run_json(dir);
+}
+
 static void test_absent(void) {
     setenv("CNN_NVML_LIB", "/nonexistent/libnvidia-ml.so.1", 1);
     cnn_meter m;
@@ -76,12 +87,7 @@ static void test_absent(void) {
     CHECK(logbuf && strstr(logbuf, "NVML") && strstr(logbuf, "without GPU energy"));
     free(logbuf);
     if (s) {
-        drive(s);
-        FILE *devnull = fopen("/dev/null", "w");
-        CHECK_OK(cnn_energy_finish(s, devnull, NULL));
-        fclose(devnull);
-        cnn_energy_free(s);
-        cnn_json *j = load_run_json(o.out_dir);
+        cnn_json *j = run_and_load(s, o.out_dir);
         const cnn_json *meters = cnn_json_get(j, "meters");
         CHECK(cnn_json_len(meters) == 1);
         CHECK(!strcmp(cnn_json_str(cnn_json_get(cnn_json_at(meters, 0), "name"), ""), "cpu-model"));
@@ -160,12 +166,7 @@ static void test_fake(const char *lib) {
     cnn_energy_session *s = NULL;
     CHECK_OK(cnn_energy_start(&o, "cuda", NULL, &s));
     if (s) {
-        drive(s);
-        FILE *devnull = fopen("/dev/null", "w");
-        CHECK_OK(cnn_energy_finish(s, devnull, NULL));
-        fclose(devnull);
-        cnn_energy_free(s);
-        cnn_json *j = load_run_json(o.out_dir);
+        cnn_json *j = run_and_load(s, o.out_dir);
         const cnn_json *meters = cnn_json_get(j, "meters");
         CHECK(cnn_json_len(meters) == 2);
         const cnn_json *g = cnn_json_at(meters, 0);
