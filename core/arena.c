@@ -24,12 +24,12 @@ cnn_status cnn_arena_add(cnn_arena *a, const char *name, int rows, int cols, int
 cnn_status cnn_arena_alloc(cnn_arena *a, cnn_backend *be) {
     if (a->n == 0) return cnn_error(CNN_ERR_INVALID_ARG, "arena: no tensors to allocate");
     void *p = NULL;
-    CNN_TRY(be->alloc(be, 3 * a->n * sizeof(float), &p));
+    CNN_TRY(be->ops->alloc(be, 3 * a->n * sizeof(float), &p));
     a->base = p;
     return CNN_OK;
 }
 
 void cnn_arena_free(cnn_arena *a, cnn_backend *be) {
-    if (a->base) be->free(be, a->base);
+    if (a->base) be->ops->free(be, a->base);
     a->base = NULL;
 }

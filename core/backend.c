@@ -3,8 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *cnn_device_name(cnn_device device) { return device == CNN_DEVICE_CUDA ? "cuda" : "cpu"; }
-
 const char *cnn_op_name(cnn_op op) {
     static const char *names[CNN_OP_COUNT] = {"gemm", "bias_add", "relu",   "softmax_xent",
                                               "mse",  "colsum",   "sgd",    "gather",
@@ -15,16 +13,16 @@ const char *cnn_op_name(cnn_op op) {
 bool cnn_backend_supports(const cnn_backend *be, cnn_op op) {
     switch (op) {
     case CNN_OP_GEMM: return be->gemm != NULL && be->gemm->fn != NULL;
-    case CNN_OP_BIAS_ADD: return be->bias_add != NULL;
-    case CNN_OP_RELU: return be->relu_forward != NULL && be->relu_backward != NULL;
-    case CNN_OP_SOFTMAX_XENT: return be->softmax_xent != NULL;
-    case CNN_OP_MSE: return be->mse != NULL;
-    case CNN_OP_COLSUM: return be->colsum != NULL;
-    case CNN_OP_SGD: return be->sgd != NULL;
-    case CNN_OP_GATHER: return be->gather != NULL;
-    case CNN_OP_IM2COL: return be->im2col != NULL && be->col2im != NULL;
-    case CNN_OP_TRANSPOSE: return be->transpose != NULL;
-    case CNN_OP_MAXPOOL: return be->maxpool_forward != NULL && be->maxpool_backward != NULL;
+    case CNN_OP_BIAS_ADD: return be->ops->bias_add != NULL;
+    case CNN_OP_RELU: return be->ops->relu_forward != NULL && be->ops->relu_backward != NULL;
+    case CNN_OP_SOFTMAX_XENT: return be->ops->softmax_xent != NULL;
+    case CNN_OP_MSE: return be->ops->mse != NULL;
+    case CNN_OP_COLSUM: return be->ops->colsum != NULL;
+    case CNN_OP_SGD: return be->ops->sgd != NULL;
+    case CNN_OP_GATHER: return be->ops->gather != NULL;
+    case CNN_OP_IM2COL: return be->ops->im2col != NULL && be->ops->col2im != NULL;
+    case CNN_OP_TRANSPOSE: return be->ops->transpose != NULL;
+    case CNN_OP_MAXPOOL: return be->ops->maxpool_forward != NULL && be->ops->maxpool_backward != NULL;
     case CNN_OP_COUNT: break;
     }
     return false;
@@ -69,13 +67,13 @@ cnn_status cnn_backend_select_gemm(cnn_backend *be, const char *name) {
                      list);
 }
 
-cnn_status cnn_backend_create(const char *name, const char *gemm, int threads, cnn_backend **out) {
+cnn_status cnn_backend_create(const char *name, const char *gemm, int threads, int device_index, cnn_backend **out) {
     *out = NULL;
     cnn_backend *be = NULL;
     if (strcmp(name, "cpu") == 0) {
         CNN_TRY(cnn_cpu_backend_create(threads, &be));
     } else if (strcmp(name, "cuda") == 0) {
-        CNN_TRY(cnn_cuda_backend_create(&be));
+        CNN_TRY(cnn_cuda_backend_create(device_index, &be));
     } else {
         return cnn_error(CNN_ERR_INVALID_ARG, "unknown backend '%s'; choose cpu or cuda", name);
     }
@@ -89,7 +87,7 @@ cnn_status cnn_backend_create(const char *name, const char *gemm, int threads, c
 }
 
 void cnn_backend_destroy(cnn_backend *be) {
-    if (be && be->destroy) be->destroy(be);
+    if (be && be->ops->destroy) be->ops->destroy(be);
 }
 
 cnn_status cnn_gemm_check_args(bool transa, bool transb, int M, int N, int K, const float *A, int lda,
@@ -109,5 +107,5 @@ cnn_status cnn_gemm(cnn_backend *be, bool transa, bool transb, int M, int N, int
     if (!cnn_backend_supports(be, CNN_OP_GEMM))
         return cnn_error(CNN_ERR_UNSUPPORTED, "the %s backend has no GEMM selected", be->name);
     CNN_TRY(cnn_gemm_check_args(transa, transb, M, N, K, A, lda, B, ldb, C, ldc));
-    return be->gemm->fn(transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return be->gemm->fn(be, transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -17,19 +17,21 @@
 
 #include "perm.h"
 #include "status.h"
-#include "tensor.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-// C (M,N) = alpha * op(A) (M,K) * op(B) (K,N) + beta * C, all row-major.
-// op(A) = A stored (M,K) with lda >= K, or, with transa, A stored (K,M)
-// with lda >= M; likewise B. When beta == 0, C is only written, never read
-// (so NaN in C does not propagate). M, N, K >= 1.
-typedef cnn_status (*cnn_sgemm_fn)(bool transa, bool transb, int M, int N, int K, float alpha,
-                                   const float *A, int lda, const float *B, int ldb, float beta,
-                                   float *C, int ldc);
+typedef struct cnn_backend cnn_backend;
+
+// C (M,N) = alpha * op(A) (M,K) * op(B) (K,N) + beta * C, all row-major, on
+// backend be (its stream, handles, scratch and thread count). op(A) = A
+// stored (M,K) with lda >= K, or, with transa, A stored (K,M) with lda >= M;
+// likewise B. When beta == 0, C is only written, never read (so NaN in C
+// does not propagate). M, N, K >= 1. The BLAS argument order (darknet's
+// gemm) is kept so that every implementation swaps for any other.
+typedef cnn_status (*cnn_sgemm_fn)(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha,
+                                   const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
 // One GEMM implementation a backend offers (--gemm=NAME).
 typedef struct {
@@ -55,7 +57,7 @@ typedef enum {
 
 const char *cnn_op_name(cnn_op op);
 
-typedef struct cnn_backend cnn_backend;
+typedef enum { CNN_DEVICE_CPU = 0, CNN_DEVICE_CUDA = 1 } cnn_device;
 
 // A k x k window sliding over images of C channels, H rows and W columns,
 // stored NCHW: a batch of B images is (B, C*H*W), element (b,c,y,x) at
@@ -80,29 +82,27 @@ typedef struct {
     uint32_t pad;
 } cnn_batch_cursor;
 
-struct cnn_backend {
-    const char *name;  // "cpu" or "cuda"
-    cnn_device device;
-    const cnn_gemm_variant *gemm; // the selected GEMM (set by cnn_backend_create)
-    const cnn_gemm_variant *gemm_variants; // all of this backend's GEMMs
-    int n_gemm_variants;
-    const char *default_gemm;
-    void *ctx;         // the backend's private state
-    char device_desc[128]; // e.g. "2 OpenMP threads" or "NVIDIA H100 80GB HBM3 (sm_90)"
-
+// The operations of one backend: each backend fills one `static const`
+// table (designated initialisers; NULL for an optional entry it lacks) and
+// every entry takes the backend instance. Argument order, everywhere in this
+// table and in layers/layers.h: the backend, input tensors, output tensors
+// (an in-out tensor counts as an output), sizes, then scalar parameters and
+// flags. Memory copies are no exception: source, then destination.
+typedef struct cnn_backend_ops {
     void (*destroy)(cnn_backend *be);
 
     // Memory. alloc returns zeroed memory aligned to at least 64 bytes.
     cnn_status (*alloc)(cnn_backend *be, size_t bytes, void **ptr);
     void (*free)(cnn_backend *be, void *ptr);
-    cnn_status (*upload)(cnn_backend *be, void *dst, const void *host_src, size_t bytes);
-    cnn_status (*download)(cnn_backend *be, void *host_dst, const void *src, size_t bytes);
-    cnn_status (*copy)(cnn_backend *be, void *dst, const void *src, size_t bytes);
+    cnn_status (*upload)(cnn_backend *be, const void *host_src, void *dst, size_t bytes);
+    cnn_status (*download)(cnn_backend *be, const void *src, void *host_dst, size_t bytes);
+    cnn_status (*copy)(cnn_backend *be, const void *src, void *dst, size_t bytes);
+    // x is (n): x[i] = value.
     cnn_status (*fill)(cnn_backend *be, float *x, size_t n, float value);
     cnn_status (*sync)(cnn_backend *be); // waits for all queued work
 
-    // Y is (B,N), b is (N): Y += b broadcast over rows, then max(Y,0) when relu.
-    cnn_status (*bias_add)(cnn_backend *be, float *Y, const float *b, int B, int N, bool relu);
+    // b is (N), Y is (B,N): Y += b broadcast over rows, then max(Y,0) when relu.
+    cnn_status (*bias_add)(cnn_backend *be, const float *b, float *Y, int B, int N, bool relu);
     // x, y are (n): y = max(x, 0). In place (x == y) is allowed.
     cnn_status (*relu_forward)(cnn_backend *be, const float *x, float *y, size_t n);
     // y, dy, dx are (n): dx = dy where y > 0, else 0. In place (dx == dy) allowed.
@@ -110,17 +110,17 @@ struct cnn_backend {
     // logits is (B,C), labels is (B), dlogits is (B,C) or NULL, stats is (2):
     // dlogits = grad_scale * (softmax(logits) - onehot(labels));
     // stats[0] += sum over rows of -log softmax[label]; stats[1] += rows whose argmax is the label.
-    cnn_status (*softmax_xent)(cnn_backend *be, const float *logits, const int32_t *labels, int B, int C,
-                               float grad_scale, float *dlogits, float *stats);
+    cnn_status (*softmax_xent)(cnn_backend *be, const float *logits, const int32_t *labels, float *dlogits,
+                               float *stats, int B, int C, float grad_scale);
     // pred, target, dpred are (B,C) (dpred may be NULL), stats is (2):
     // per row loss = sum_c (pred - target)^2 / C; dpred = grad_scale * 2 (pred - target) / C;
     // stats[0] += sum of row losses; stats[1] += rows whose argmax(pred) == argmax(target).
-    cnn_status (*mse)(cnn_backend *be, const float *pred, const float *target, int B, int C, float grad_scale,
-                      float *dpred, float *stats);
+    cnn_status (*mse)(cnn_backend *be, const float *pred, const float *target, float *dpred, float *stats, int B,
+                      int C, float grad_scale);
     // X is (B,N), y is (N): y = beta * y + sum over rows of X (the bias gradient when beta = 0).
-    cnn_status (*colsum)(cnn_backend *be, const float *X, int B, int N, float beta, float *y);
-    // w, g, v are (n): g' = g + wd * w; v = momentum * v + g'; w -= lr * v (PyTorch's SGD).
-    cnn_status (*sgd)(cnn_backend *be, float *w, const float *g, float *v, size_t n, float lr, float momentum,
+    cnn_status (*colsum)(cnn_backend *be, const float *X, float *y, int B, int N, float beta);
+    // g, w, v are (n): g' = g + wd * w; v = momentum * v + g'; w -= lr * v (PyTorch's SGD).
+    cnn_status (*sgd)(cnn_backend *be, const float *g, float *w, float *v, size_t n, float lr, float momentum,
                       float wd);
     // images is (n_total, D) uint8, labels is (n_total) uint8, cursor is one
     // cnn_batch_cursor in this backend's memory, X is (B,D), y is (B):
@@ -128,9 +128,8 @@ struct cnn_backend {
     // X[i] = images[j] * scale + shift, y[i] = labels[j]. Then, when advance,
     // cursor->start += B. Reading the position from device memory lets a
     // captured training step (CUDA graph) be replayed unchanged.
-    cnn_status (*gather)(cnn_backend *be, const uint8_t *images, const uint8_t *labels, int D,
-                         cnn_batch_cursor *cursor, int B, float scale, float shift, float *X, int32_t *y,
-                         bool advance);
+    cnn_status (*gather)(cnn_backend *be, const uint8_t *images, const uint8_t *labels, cnn_batch_cursor *cursor,
+                         float *X, int32_t *y, int B, int D, float scale, float shift, bool advance);
 
     // Optional (NULL on the CPU): record the work queued between capture_begin
     // and capture_end (recorded, not run) as a graph that graph_launch replays.
@@ -144,29 +143,45 @@ struct cnn_backend {
     // X is (B, C*H*W) NCHW, col is (B*P, K): row (b*Hout + oy)*Wout + ox holds
     // the window at (oy,ox) of image b, column (c*k + ky)*k + kx its element
     // (c,ky,kx), 0 where it covers padding. Then conv2d is col·Wᵀ, one GEMM.
-    cnn_status (*im2col)(cnn_backend *be, const float *X, int B, const cnn_window *g, float *col);
+    cnn_status (*im2col)(cnn_backend *be, const float *X, float *col, int B, const cnn_window *g);
     // col is (B*P, K), dX is (B, C*H*W): the adjoint of im2col, dX[pixel] = the
     // sum of the col entries im2col copied from that pixel (dX is overwritten).
-    cnn_status (*col2im)(cnn_backend *be, const float *col, int B, const cnn_window *g, float *dX);
+    cnn_status (*col2im)(cnn_backend *be, const float *col, float *dX, int B, const cnn_window *g);
     // src is (n, rows, cols), dst is (n, cols, rows): dst[i][c][r] = src[i][r][c]
     // (NHWC <-> NCHW with rows = H*W, cols = C, or back). Not in place.
-    cnn_status (*transpose)(cnn_backend *be, const float *src, int n, int rows, int cols, float *dst);
+    cnn_status (*transpose)(cnn_backend *be, const float *src, float *dst, int n, int rows, int cols);
     // X is (B, C*H*W), Y and argmax are (B, C*Hout*Wout) (pad must be 0):
     // Y = the maximum of each window of each channel, argmax = its position
     // y*W + x in the channel's plane (the first one in row-major order on ties).
-    cnn_status (*maxpool_forward)(cnn_backend *be, const float *X, int B, const cnn_window *g, float *Y,
-                                  int32_t *argmax);
+    cnn_status (*maxpool_forward)(cnn_backend *be, const float *X, float *Y, int32_t *argmax, int B,
+                                  const cnn_window *g);
     // dY and argmax are (B, C*Hout*Wout), dX is (B, C*H*W): dX = 0, then every
     // window's dY is added at its argmax (overlapping windows add up).
-    cnn_status (*maxpool_backward)(cnn_backend *be, const float *dY, const int32_t *argmax, int B,
-                                   const cnn_window *g, float *dX);
+    cnn_status (*maxpool_backward)(cnn_backend *be, const float *dY, const int32_t *argmax, float *dX, int B,
+                                   const cnn_window *g);
+} cnn_backend_ops;
+
+// One backend instance: its operations table and its own state. Two
+// instances (two CUDA devices, two CPU backends with different thread
+// counts) live side by side: nothing is process-wide.
+struct cnn_backend {
+    const cnn_backend_ops *ops;
+    const char *name;  // "cpu" or "cuda"
+    cnn_device device;
+    int device_index;  // the CUDA device ordinal (0 on the CPU)
+    const cnn_gemm_variant *gemm; // the selected GEMM (set by cnn_backend_create)
+    const cnn_gemm_variant *gemm_variants; // all of this backend's GEMMs
+    int n_gemm_variants;
+    const char *default_gemm;
+    void *ctx;         // the backend's private state (stream, handles, scratch, threads)
+    char device_desc[128]; // e.g. "2 OpenMP threads" or "NVIDIA H100 80GB HBM3 (sm_90)"
 };
 
 // Creates a backend by name ("cpu" or "cuda") with the named GEMM (NULL:
-// the backend's default) and, for the CPU, the number of threads (0: all
-// cores). Fails with a clear message for an unknown name, a CUDA backend in
-// a build without CUDA, or a machine without a usable GPU.
-cnn_status cnn_backend_create(const char *name, const char *gemm, int threads, cnn_backend **out);
+// the backend's default), for the CPU the number of threads (0: all cores),
+// for CUDA the device ordinal. Fails with a clear message for an unknown
+// name, a CUDA backend in a build without CUDA, or a machine without that GPU.
+cnn_status cnn_backend_create(const char *name, const char *gemm, int threads, int device_index, cnn_backend **out);
 void cnn_backend_destroy(cnn_backend *be);
 
 bool cnn_backend_supports(const cnn_backend *be, cnn_op op);
@@ -182,9 +197,14 @@ cnn_status cnn_gemm_check_args(bool transa, bool transb, int M, int N, int K, co
                                const float *B, int ldb, const float *C, int ldc);
 
 // Backend constructors (backends/cpu, backends/cuda).
+#define CNN_CPU_MAX_THREADS 1024
+// threads in [0, CNN_CPU_MAX_THREADS]; 0: OMP_NUM_THREADS, else every core.
+// The count is the backend's own: nothing process-wide is set.
 cnn_status cnn_cpu_backend_create(int threads, cnn_backend **out);
+// The OpenMP threads a CPU backend's ops and GEMMs use (0 for another backend).
+int cnn_cpu_backend_threads(const cnn_backend *be);
 // Defined in every build: without CUDA it fails with a message saying so.
-cnn_status cnn_cuda_backend_create(cnn_backend **out);
+cnn_status cnn_cuda_backend_create(int device_index, cnn_backend **out);
 
 #ifdef __cplusplus
 }

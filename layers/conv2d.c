@@ -27,28 +27,28 @@ static cnn_status need_conv_ops(cnn_backend *be) {
 
 // X is (B, C*H*W) NCHW, W is (Cout, C*k*k), b is (Cout), col is (B*P, C*k*k), Z is (B*P, Cout), Y is (B, Cout*P):
 // Y = im2col(X)·Wᵀ + b (then max(Y,0) when relu), P = Hout*Wout of g.
-cnn_status conv2d_forward(cnn_backend *be, const float *X, const float *W, const float *b, float *col, float *Z,
-                          float *Y, int B, const cnn_window *g, int Cout, bool relu) {
+cnn_status cnn_conv2d_forward(cnn_backend *be, const float *X, const float *W, const float *b, float *col, float *Z,
+                              float *Y, int B, const cnn_window *g, int Cout, bool relu) {
     CNN_TRY(need_conv_ops(be));
     const int P = g->Hout * g->Wout, K = g->C * g->k * g->k;
-    CNN_TRY(be->im2col(be, X, B, g, col));                                              // col = im2col(X)
+    CNN_TRY(be->ops->im2col(be, X, col, B, g));                                         // col = im2col(X)
     CNN_TRY(cnn_gemm(be, false, true, B * P, Cout, K, 1.0f, col, K, W, K, 0.0f, Z, Cout)); // Z = col·Wᵀ
-    CNN_TRY(be->bias_add(be, Z, b, B * P, Cout, relu));                                 // Z += b (ReLU fused)
-    return be->transpose(be, Z, B, P, Cout, Y);                                         // NHWC → NCHW
+    CNN_TRY(be->ops->bias_add(be, b, Z, B * P, Cout, relu));                            // Z += b (ReLU fused)
+    return be->ops->transpose(be, Z, Y, B, P, Cout);                                    // NHWC → NCHW
 }
 
-// W is (Cout, C*k*k), col is (B*P, C*k*k) from the forward pass (overwritten), dZ is (B*P, Cout) scratch,
-// dY is (B, Cout*P), dW is (Cout, C*k*k), db is (Cout), dX is (B, C*H*W) or NULL:
+// W is (Cout, C*k*k), dY is (B, Cout*P), col is (B*P, C*k*k) from the forward pass (overwritten), dZ is
+// (B*P, Cout) scratch, dW is (Cout, C*k*k), db is (Cout), dX is (B, C*H*W) or NULL:
 // dW = dZᵀ·col, db = Σ_rows dZ, dX = col2im(dZ·W) with dZ = dY as NHWC (dX skipped when NULL).
-cnn_status conv2d_backward(cnn_backend *be, const float *W, float *col, float *dZ, const float *dY, float *dW,
-                           float *db, float *dX, int B, const cnn_window *g, int Cout) {
+cnn_status cnn_conv2d_backward(cnn_backend *be, const float *W, const float *dY, float *col, float *dZ, float *dW,
+                               float *db, float *dX, int B, const cnn_window *g, int Cout) {
     CNN_TRY(need_conv_ops(be));
     const int P = g->Hout * g->Wout, K = g->C * g->k * g->k;
-    CNN_TRY(be->transpose(be, dY, B, Cout, P, dZ));                                           // NCHW → NHWC
+    CNN_TRY(be->ops->transpose(be, dY, dZ, B, Cout, P));                                      // NCHW → NHWC
     CNN_TRY(cnn_gemm(be, true, false, Cout, K, B * P, 1.0f, dZ, Cout, col, K, 0.0f, dW, K)); // dW = dZᵀ·col
-    CNN_TRY(be->colsum(be, dZ, B * P, Cout, 0.0f, db));                                      // db = Σ_rows dZ
+    CNN_TRY(be->ops->colsum(be, dZ, db, B * P, Cout, 0.0f));                                 // db = Σ_rows dZ
     if (!dX) return CNN_OK; // the first layer needs no input gradient
     // dcol = dZ·W, written over col: dW above was its last reader (saves a (B*P, K) buffer)
     CNN_TRY(cnn_gemm(be, false, false, B * P, K, Cout, 1.0f, dZ, Cout, W, K, 0.0f, col, K));
-    return be->col2im(be, col, B, g, dX); // dX = col2im(dcol)
+    return be->ops->col2im(be, col, dX, B, g); // dX = col2im(dcol)
 }

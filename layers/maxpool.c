@@ -12,14 +12,15 @@ static cnn_status need_maxpool(cnn_backend *be) {
 }
 
 // X is (B, C*H*W), Y and argmax are (B, C*Hout*Wout): Y = max over each window, argmax = where (y*W + x).
-cnn_status maxpool_forward(cnn_backend *be, const float *X, float *Y, int32_t *argmax, int B, const cnn_window *g) {
+cnn_status cnn_maxpool_forward(cnn_backend *be, const float *X, float *Y, int32_t *argmax, int B,
+                               const cnn_window *g) {
     CNN_TRY(need_maxpool(be));
-    return be->maxpool_forward(be, X, B, g, Y, argmax);
+    return be->ops->maxpool_forward(be, X, Y, argmax, B, g);
 }
 
 // dY and argmax are (B, C*Hout*Wout), dX is (B, C*H*W): dX = 0 except dX[argmax] += dY for each window.
-cnn_status maxpool_backward(cnn_backend *be, const float *dY, const int32_t *argmax, float *dX, int B,
-                            const cnn_window *g) {
+cnn_status cnn_maxpool_backward(cnn_backend *be, const float *dY, const int32_t *argmax, float *dX, int B,
+                                const cnn_window *g) {
     CNN_TRY(need_maxpool(be));
-    return be->maxpool_backward(be, dY, argmax, B, g, dX);
+    return be->ops->maxpool_backward(be, dY, argmax, dX, B, g);
 }

@@ -23,13 +23,3 @@ cnn_status cnn_mlp_table(int in_dim, const int *hidden, int n_hidden, int n_clas
     if (len < (int)desc_size) snprintf(desc + len, desc_size - len, "-%d", n_classes);
     return CNN_OK;
 }
-
-cnn_status cnn_mlp_create(cnn_backend *be, int in_dim, const int *hidden, int n_hidden, int n_classes,
-                          uint64_t seed, cnn_model *m) {
-    memset(m, 0, sizeof *m);
-    cnn_layer_spec specs[2 * CNN_MAX_HIDDEN + 1];
-    int n = 0;
-    char desc[sizeof m->desc];
-    CNN_TRY(cnn_mlp_table(in_dim, hidden, n_hidden, n_classes, specs, &n, desc, sizeof desc));
-    return cnn_model_build(be, desc, in_dim, 1, 1, specs, n, n_classes, CNN_INIT_HE_NORMAL, seed, m);
-}

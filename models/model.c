@@ -4,6 +4,7 @@
 #include "models/model.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,12 +101,6 @@ static cnn_status add_layer(cnn_model *m, const cnn_layer_spec *s, int line, sha
     return CNN_OK;
 }
 
-// W is (out,in), host memory: each weight uniform in [-1/√in, 1/√in] (PyTorch's default for Linear and Conv2d).
-static void fan_in_uniform_init(cnn_rng *rng, float *W, int out, int in) {
-    const double bound = 1.0 / sqrt((double)in);
-    for (size_t i = 0; i < (size_t)out * (size_t)in; i++) W[i] = (float)(bound * (2.0 * cnn_rng_uniform(rng) - 1.0));
-}
-
 // Weights drawn as init says, zero biases, on the host in layer order and uploaded in one copy.
 static cnn_status init_params(cnn_model *m, cnn_backend *be, cnn_init init, uint64_t seed) {
     float *host = calloc(m->arena.n, sizeof *host);
@@ -120,11 +115,11 @@ static cnn_status init_params(cnn_model *m, cnn_backend *be, cnn_init init, uint
         const int fan_in = l->kind == CNN_LAYER_LINEAR ? l->in : l->win.C * l->win.k * l->win.k;
         float *w = host + m->arena.slots[l->w_slot].offset;
         if (init == CNN_INIT_HE_NORMAL)
-            he_normal_init(&rng, w, rows, fan_in);
+            cnn_he_normal_init(&rng, w, rows, fan_in);
         else
-            fan_in_uniform_init(&rng, w, rows, fan_in);
+            cnn_fan_in_uniform_init(&rng, w, rows, fan_in);
     }
-    cnn_status s = be->upload(be, m->arena.base, host, m->arena.n * sizeof *host);
+    cnn_status s = be->ops->upload(be, host, m->arena.base, m->arena.n * sizeof *host);
     free(host);
     return s;
 }
@@ -158,32 +153,60 @@ cnn_status cnn_model_build(cnn_backend *be, const char *desc, int in_c, int in_h
     return s;
 }
 
-// ---- buffers -------------------------------------------------------------------
+// ---- the activation arena ----------------------------------------------------------
+
+// Every layer's activation buffers come from one allocation (as the
+// parameters do): cnn_model_reserve plans their offsets for a batch size,
+// then allocates once. A fused layer (ReLU after linear/conv2d, flatten)
+// shares the previous layer's buffers.
 
 static void free_buffers(cnn_model *m, cnn_backend *be) {
+    if (m->activations) be->ops->free(be, m->activations);
+    m->activations = NULL;
     for (int i = 0; i < m->n_layers; i++) {
         cnn_layer *l = &m->layers[i];
-        if (!l->fused) {
-            void *bufs[] = {l->Y, l->dY, l->col, l->work, l->argmax};
-            for (size_t j = 0; j < sizeof bufs / sizeof bufs[0]; j++)
-                if (bufs[j]) be->free(be, bufs[j]);
-        }
         l->Y = l->dY = l->col = l->work = NULL;
         l->argmax = NULL;
     }
     m->batch_cap = 0;
 }
 
-static cnn_status alloc_floats(cnn_backend *be, size_t n, float **out) {
-    void *p = NULL;
-    CNN_TRY(be->alloc(be, n * sizeof(float), &p));
-    *out = p;
-    return CNN_OK;
+// Reserves n 4-byte elements at *offset (in bytes, kept 64-byte aligned) and returns where they start.
+static size_t take(size_t *offset, size_t n) {
+    const size_t at = *offset;
+    *offset += (n * 4 + 63) / 64 * 64;
+    return at;
+}
+
+// The byte offsets of layer l's buffers for batch rows, from *offset on (SIZE_MAX: the layer has none).
+typedef struct {
+    size_t Y, dY, col, work, argmax;
+} layer_offsets;
+
+static layer_offsets plan_layer(const cnn_layer *l, size_t rows, size_t *offset) {
+    layer_offsets o = {SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX};
+    const size_t P = (size_t)l->win.Hout * l->win.Wout;
+    o.Y = take(offset, rows * l->out);
+    o.dY = take(offset, rows * l->out);
+    if (l->kind == CNN_LAYER_CONV2D) {
+        o.col = take(offset, rows * P * l->win.C * l->win.k * l->win.k);
+        o.work = take(offset, rows * P * l->out_c);
+    }
+    if (l->kind == CNN_LAYER_MAXPOOL) o.argmax = take(offset, rows * l->out); // int32, the size of a float
+    return o;
 }
 
 cnn_status cnn_model_reserve(cnn_model *m, cnn_backend *be, int batch) {
     if (batch <= m->batch_cap) return CNN_OK;
     free_buffers(m, be);
+    layer_offsets offs[CNN_MAX_LAYERS];
+    size_t bytes = 0;
+    for (int i = 0; i < m->n_layers; i++)
+        if (!m->layers[i].fused) offs[i] = plan_layer(&m->layers[i], (size_t)batch, &bytes);
+    void *base = NULL;
+    CNN_TRY(be->ops->alloc(be, bytes, &base));
+    m->activations = base;
+    char *at = base;
     for (int i = 0; i < m->n_layers; i++) {
         cnn_layer *l = &m->layers[i];
         if (l->fused) { // shares the preceding layer's buffers: ReLU runs in place, flatten is a no-op
@@ -191,19 +214,13 @@ cnn_status cnn_model_reserve(cnn_model *m, cnn_backend *be, int batch) {
             l->dY = m->layers[i - 1].dY;
             continue;
         }
-        const size_t rows = (size_t)batch, P = (size_t)l->win.Hout * l->win.Wout;
-        CNN_TRY(alloc_floats(be, rows * l->out, &l->Y));
-        CNN_TRY(alloc_floats(be, rows * l->out, &l->dY));
-        if (l->kind == CNN_LAYER_CONV2D) {
-            CNN_TRY(alloc_floats(be, rows * P * l->win.C * l->win.k * l->win.k, &l->col));
-            CNN_TRY(alloc_floats(be, rows * P * l->out_c, &l->work));
-        }
-        if (l->kind == CNN_LAYER_MAXPOOL) {
-            void *p = NULL;
-            CNN_TRY(be->alloc(be, rows * l->out * sizeof(int32_t), &p));
-            l->argmax = p;
-        }
+        l->Y = (float *)(at + offs[i].Y);
+        l->dY = (float *)(at + offs[i].dY);
+        if (offs[i].col != SIZE_MAX) l->col = (float *)(at + offs[i].col);
+        if (offs[i].work != SIZE_MAX) l->work = (float *)(at + offs[i].work);
+        if (offs[i].argmax != SIZE_MAX) l->argmax = (int32_t *)(at + offs[i].argmax);
     }
+    m->activation_bytes = bytes;
     m->batch_cap = batch;
     return CNN_OK;
 }
@@ -227,13 +244,13 @@ cnn_status cnn_model_forward(cnn_model *m, cnn_backend *be, const float *X, int 
             b = cnn_arena_param(&m->arena, l->b_slot);
         }
         switch (l->kind) {
-        case CNN_LAYER_LINEAR: CNN_TRY(linear_forward(be, in, W, b, l->Y, B, l->in, l->out, fuse_relu)); break;
+        case CNN_LAYER_LINEAR: CNN_TRY(cnn_linear_forward(be, in, W, b, l->Y, B, l->in, l->out, fuse_relu)); break;
         case CNN_LAYER_CONV2D:
-            CNN_TRY(conv2d_forward(be, in, W, b, l->col, l->work, l->Y, B, &l->win, l->out_c, fuse_relu));
+            CNN_TRY(cnn_conv2d_forward(be, in, W, b, l->col, l->work, l->Y, B, &l->win, l->out_c, fuse_relu));
             break;
-        case CNN_LAYER_MAXPOOL: CNN_TRY(maxpool_forward(be, in, l->Y, l->argmax, B, &l->win)); break;
+        case CNN_LAYER_MAXPOOL: CNN_TRY(cnn_maxpool_forward(be, in, l->Y, l->argmax, B, &l->win)); break;
         case CNN_LAYER_RELU:
-            if (!l->fused) CNN_TRY(relu_forward(be, in, l->Y, (size_t)B * l->out));
+            if (!l->fused) CNN_TRY(cnn_relu_forward(be, in, l->Y, (size_t)B * l->out));
             break;
         case CNN_LAYER_FLATTEN: break; // NCHW rows are already the flat features
         }
@@ -252,21 +269,21 @@ cnn_status cnn_model_backward(cnn_model *m, cnn_backend *be, const float *X, int
         float *d_in = i > 0 ? m->layers[i - 1].dY : NULL; // the first layer needs no input gradient
         switch (l->kind) {
         case CNN_LAYER_LINEAR:
-            CNN_TRY(linear_backward(be, in, cnn_arena_param(&m->arena, l->w_slot), l->dY,
-                                    cnn_arena_grad(&m->arena, l->w_slot), cnn_arena_grad(&m->arena, l->b_slot), d_in,
-                                    B, l->in, l->out));
+            CNN_TRY(cnn_linear_backward(be, in, cnn_arena_param(&m->arena, l->w_slot), l->dY,
+                                        cnn_arena_grad(&m->arena, l->w_slot), cnn_arena_grad(&m->arena, l->b_slot),
+                                        d_in, B, l->in, l->out));
             break;
         case CNN_LAYER_CONV2D:
-            CNN_TRY(conv2d_backward(be, cnn_arena_param(&m->arena, l->w_slot), l->col, l->work, l->dY,
-                                    cnn_arena_grad(&m->arena, l->w_slot), cnn_arena_grad(&m->arena, l->b_slot), d_in,
-                                    B, &l->win, l->out_c));
+            CNN_TRY(cnn_conv2d_backward(be, cnn_arena_param(&m->arena, l->w_slot), l->dY, l->col, l->work,
+                                        cnn_arena_grad(&m->arena, l->w_slot), cnn_arena_grad(&m->arena, l->b_slot),
+                                        d_in, B, &l->win, l->out_c));
             break;
         case CNN_LAYER_MAXPOOL:
-            if (d_in) CNN_TRY(maxpool_backward(be, l->dY, l->argmax, d_in, B, &l->win));
+            if (d_in) CNN_TRY(cnn_maxpool_backward(be, l->dY, l->argmax, d_in, B, &l->win));
             break;
         case CNN_LAYER_RELU:
             // dY → dX through the ReLU mask; in place when fused (d_in == l->dY)
-            if (d_in) CNN_TRY(relu_backward(be, l->Y, l->dY, d_in, (size_t)B * l->out));
+            if (d_in) CNN_TRY(cnn_relu_backward(be, l->Y, l->dY, d_in, (size_t)B * l->out));
             break;
         case CNN_LAYER_FLATTEN: break; // shares its gradient buffer with the layer before
         }

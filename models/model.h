@@ -1,6 +1,7 @@
 // A model is an ordered table of layers plus one parameter arena. The
-// forward and backward passes walk the table; each layer's activations and
-// gradients live in the backend's memory, sized for up to batch_cap rows.
+// forward and backward passes walk the table; the layers' activations and
+// gradients live in one activation arena in the backend's memory, sized for
+// up to batch_cap rows.
 #ifndef CNN_MODEL_H
 #define CNN_MODEL_H
 
@@ -49,6 +50,8 @@ typedef struct {
     cnn_layer layers[CNN_MAX_LAYERS];
     cnn_arena arena;
     int batch_cap;      // activation buffers hold this many rows (0: none yet)
+    void *activations;  // the activation arena: every layer's buffers, one allocation (cnn_model_reserve)
+    size_t activation_bytes;
 } cnn_model;
 
 // One line of a model's table (models/zoo.c), as a PyTorch nn.Sequential lists them.
@@ -69,7 +72,7 @@ extern const char *const cnn_model_names[];
 
 // Model `name` for (in_c, in_h, in_w) inputs and n_classes classes, parameters
 // drawn from seed and allocated on be. "mlp" uses hidden[0..n_hidden) (see
-// cnn_mlp_create); "lenet" is LeNet-5 (models/zoo.c) and ignores hidden.
+// cnn_mlp_table: He-normal weights); "lenet" is LeNet-5 (models/zoo.c) and ignores hidden.
 cnn_status cnn_model_create(cnn_backend *be, const char *name, int in_c, int in_h, int in_w, const int *hidden,
                             int n_hidden, int n_classes, uint64_t seed, cnn_model *m);
 // The same, without a backend: only the layer table and the arena's plan (no
@@ -85,15 +88,11 @@ cnn_status cnn_model_build(cnn_backend *be, const char *desc, int in_c, int in_h
                            const cnn_layer_spec *specs, int n, int n_classes, cnn_init init, uint64_t seed,
                            cnn_model *m);
 
-// An MLP in_dim → hidden[0] → ... → n_classes with ReLU between linear layers,
-// He-normal weights and zero biases drawn from seed, allocated on the backend.
-cnn_status cnn_mlp_create(cnn_backend *be, int in_dim, const int *hidden, int n_hidden, int n_classes,
-                          uint64_t seed, cnn_model *m);
 // The MLP's table: linear, ReLU for each hidden size, then linear to n_classes (at most
 // 2*CNN_MAX_HIDDEN+1 specs), and its description ("mlp 784-512-10").
 cnn_status cnn_mlp_table(int in_dim, const int *hidden, int n_hidden, int n_classes, cnn_layer_spec *specs, int *n,
                          char *desc, size_t desc_size);
-// Makes the activation buffers hold at least batch rows.
+// Makes the activation arena hold at least batch rows (one allocation for all layers).
 cnn_status cnn_model_reserve(cnn_model *m, cnn_backend *be, int batch);
 // X is (B,in_dim): runs every layer; the logits (B,n_classes) are cnn_model_logits(m).
 cnn_status cnn_model_forward(cnn_model *m, cnn_backend *be, const float *X, int B);

@@ -29,7 +29,7 @@ cnn_train_config cnn_train_config_default(void) {
 }
 
 // Per dataset and model, the batch size and learning rate that reach the
-// usual targets quickly (measured: docs/training.md). Other fields keep the
+// usual targets quickly (measured: README.md, "Defaults"). Other fields keep the
 // defaults above. NULL model or dataset matches any.
 static const struct {
     const char *dataset, *model;
@@ -84,17 +84,17 @@ typedef struct {
 
 static cnn_status upload_bytes(cnn_backend *be, const void *host, size_t bytes, uint8_t **dev) {
     void *p = NULL;
-    CNN_TRY(be->alloc(be, bytes, &p));
+    CNN_TRY(be->ops->alloc(be, bytes, &p));
     *dev = p;
-    return be->upload(be, p, host, bytes);
+    return be->ops->upload(be, host, p, bytes);
 }
 
 static void state_free(cnn_backend *be, train_state *st) {
     void *bufs[] = {st->train_images, st->train_labels, st->test_images, st->test_labels,
                     st->X,            st->y,            st->stats,       st->cursor};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-        if (bufs[i]) be->free(be, bufs[i]);
-    if (st->graph) be->graph_destroy(be, st->graph);
+        if (bufs[i]) be->ops->free(be, bufs[i]);
+    if (st->graph) be->ops->graph_destroy(be, st->graph);
     memset(st, 0, sizeof *st);
 }
 
@@ -121,13 +121,13 @@ static cnn_status state_init(cnn_backend *be, const cnn_dataset *ds, int batch, 
     CNN_TRY(upload_bytes(be, ds->test.labels, (size_t)ds->test.n, &st->test_labels));
     int rows = batch > EVAL_BATCH ? batch : EVAL_BATCH;
     void *p;
-    CNN_TRY(be->alloc(be, (size_t)rows * D * sizeof(float), &p));
+    CNN_TRY(be->ops->alloc(be, (size_t)rows * D * sizeof(float), &p));
     st->X = p;
-    CNN_TRY(be->alloc(be, (size_t)rows * sizeof(int32_t), &p));
+    CNN_TRY(be->ops->alloc(be, (size_t)rows * sizeof(int32_t), &p));
     st->y = p;
-    CNN_TRY(be->alloc(be, 4 * sizeof(float), &p));
+    CNN_TRY(be->ops->alloc(be, 4 * sizeof(float), &p));
     st->stats = p;
-    CNN_TRY(be->alloc(be, 2 * sizeof(cnn_batch_cursor), &p));
+    CNN_TRY(be->ops->alloc(be, 2 * sizeof(cnn_batch_cursor), &p));
     st->cursor = p;
     double mean, std;
     pixel_moments(&ds->train, &mean, &std);
@@ -141,35 +141,35 @@ static cnn_status state_init(cnn_backend *be, const cnn_dataset *ds, int batch, 
 static cnn_status train_step(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
                              train_state *st) {
     const int B = cfg->batch, D = ds->train.rows * ds->train.cols;
-    CNN_TRY(be->gather(be, st->train_images, st->train_labels, D, &st->cursor[0], B, st->scale, st->shift, st->X,
-                       st->y, true));
+    CNN_TRY(be->ops->gather(be, st->train_images, st->train_labels, &st->cursor[0], st->X, st->y, B, D, st->scale,
+            st->shift, true));
     CNN_TRY(cnn_model_forward(m, be, st->X, B));
-    CNN_TRY(softmax_xent_backward(be, cnn_model_logits(m), st->y, B, m->n_classes, cnn_model_dlogits(m),
-                                  &st->stats[0]));
+    CNN_TRY(cnn_softmax_xent_backward(be, cnn_model_logits(m), st->y, cnn_model_dlogits(m), &st->stats[0], B,
+            m->n_classes));
     CNN_TRY(cnn_model_backward(m, be, st->X, B));
-    return sgd_step(be, &m->arena, cfg->lr, cfg->momentum, cfg->weight_decay);
+    return cnn_sgd_step(be, &m->arena, cfg->lr, cfg->momentum, cfg->weight_decay);
 }
 
 static cnn_status set_cursor(cnn_backend *be, cnn_batch_cursor *dev, uint32_t n, uint64_t key) {
     cnn_batch_cursor c = {cnn_perm_make(n, key), 0, 0};
-    return be->upload(be, dev, &c, sizeof c);
+    return be->ops->upload(be, &c, dev, sizeof c);
 }
 
 // Test loss and accuracy over the whole test set, in chunks of EVAL_BATCH rows.
 static cnn_status evaluate(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, train_state *st, double *loss,
                            double *acc) {
     const int n = ds->test.n, D = ds->test.rows * ds->test.cols;
-    CNN_TRY(be->fill(be, &st->stats[2], 2, 0.0f));
+    CNN_TRY(be->ops->fill(be, &st->stats[2], 2, 0.0f));
     CNN_TRY(set_cursor(be, &st->cursor[1], (uint32_t)n, 0));
     for (int start = 0; start < n; start += EVAL_BATCH) {
         int B = n - start < EVAL_BATCH ? n - start : EVAL_BATCH;
-        CNN_TRY(be->gather(be, st->test_images, st->test_labels, D, &st->cursor[1], B, st->scale, st->shift, st->X,
-                           st->y, true));
+        CNN_TRY(be->ops->gather(be, st->test_images, st->test_labels, &st->cursor[1], st->X, st->y, B, D, st->scale,
+                st->shift, true));
         CNN_TRY(cnn_model_forward(m, be, st->X, B));
-        CNN_TRY(softmax_xent_forward(be, cnn_model_logits(m), st->y, B, m->n_classes, &st->stats[2]));
+        CNN_TRY(cnn_softmax_xent_forward(be, cnn_model_logits(m), st->y, &st->stats[2], B, m->n_classes));
     }
     float host[2];
-    CNN_TRY(be->download(be, host, &st->stats[2], sizeof host));
+    CNN_TRY(be->ops->download(be, &st->stats[2], host, sizeof host));
     *loss = host[0] / n;
     *acc = host[1] / n;
     return CNN_OK;
@@ -200,7 +200,7 @@ static cnn_status check_compatible(cnn_backend *be, const cnn_model *m, const cn
 
 // Syncs the device and returns the time: every window edge goes through here.
 static cnn_status edge(cnn_backend *be, double *t) {
-    CNN_TRY(be->sync(be));
+    CNN_TRY(be->ops->sync(be));
     *t = cnn_now_s();
     return CNN_OK;
 }
@@ -209,14 +209,14 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
                              const cnn_train_observer *const *observers, int n_observers, train_state *st,
                              cnn_train_result *r) {
     const long steps_per_epoch = ds->train.n / cfg->batch; // the last incomplete batch is dropped
-    const bool use_graph = cfg->use_graph && be->capture_begin != NULL;
+    const bool use_graph = cfg->use_graph && be->ops->capture_begin != NULL;
     cnn_train_info info = {cfg, ds->name, be->name, be->gemm->name, be->device_desc, m->desc, steps_per_epoch,
                            ds->train.n, ds->test.n};
     double t, t0;
     CNN_TRY(edge(be, &t0));
     NOTIFY(on_train_begin, &info, t0);
     long step = 0, steps_since_eval = 0;
-    CNN_TRY(be->fill(be, &st->stats[0], 2, 0.0f));
+    CNN_TRY(be->ops->fill(be, &st->stats[0], 2, 0.0f));
     for (int epoch = 1; epoch <= cfg->max_epochs && !r->reached; epoch++) {
         r->epochs = epoch;
         CNN_TRY(set_cursor(be, &st->cursor[0], (uint32_t)ds->train.n, cnn_mix64(cfg->seed * 1000003u + epoch) | 1));
@@ -224,16 +224,16 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
         NOTIFY(on_epoch_begin, epoch, t);
         for (long s = 0; s < steps_per_epoch && !r->reached; s++) {
             if (use_graph && !st->graph) {
-                CNN_TRY(be->capture_begin(be));
+                CNN_TRY(be->ops->capture_begin(be));
                 cnn_status cs = train_step(be, m, ds, cfg, st);
                 void *g = NULL;
-                cnn_status es = be->capture_end(be, &g);
+                cnn_status es = be->ops->capture_end(be, &g);
                 CNN_TRY(cs);
                 CNN_TRY(es);
                 st->graph = g;
             }
             if (use_graph)
-                CNN_TRY(be->graph_launch(be, st->graph));
+                CNN_TRY(be->ops->graph_launch(be, st->graph));
             else
                 CNN_TRY(train_step(be, m, ds, cfg, st));
             step++;
@@ -245,8 +245,8 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
             CNN_TRY(edge(be, &t));
             NOTIFY(on_eval_begin, t);
             float train_stats[2];
-            CNN_TRY(be->download(be, train_stats, &st->stats[0], sizeof train_stats));
-            CNN_TRY(be->fill(be, &st->stats[0], 2, 0.0f));
+            CNN_TRY(be->ops->download(be, &st->stats[0], train_stats, sizeof train_stats));
+            CNN_TRY(be->ops->fill(be, &st->stats[0], 2, 0.0f));
             cnn_eval_point p = {epoch, step, (double)step / steps_per_epoch, 0, 0, 0, 0};
             p.train_loss = train_stats[0] / ((double)steps_since_eval * cfg->batch);
             steps_since_eval = 0;

@@ -108,10 +108,10 @@ static void test_im2col(int B, int C, int H, int W, int k, int s, int p) {
                         }
     char what[96];
     snprintf(what, sizeof what, "im2col B=%d C=%d %dx%d k=%d s=%d p=%d", B, C, H, W, k, s, p);
-    CHECK_OK(be->im2col(be, X, B, &g, col));
+    CHECK_OK(be->ops->im2col(be, X, col, B, &g));
     CHECK(test_close(what, col, want, ncol, 0, 0));
     memset(dX, 0xff, nx * sizeof *dX); // NaN: col2im must overwrite, not accumulate
-    CHECK_OK(be->col2im(be, Yc, B, &g, dX));
+    CHECK_OK(be->ops->col2im(be, Yc, dX, B, &g));
     double lhs = 0, rhs = 0, scale = 0;
     for (size_t i = 0; i < ncol; i++) lhs += (double)col[i] * Yc[i], scale += fabs((double)col[i] * Yc[i]);
     for (size_t i = 0; i < nx; i++) rhs += (double)X[i] * dX[i];
@@ -132,9 +132,9 @@ static void test_transpose(int n, int rows, int cols) {
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++)
                 want[((size_t)i * cols + c) * rows + r] = src[((size_t)i * rows + r) * cols + c];
-    CHECK_OK(be->transpose(be, src, n, rows, cols, dst));
+    CHECK_OK(be->ops->transpose(be, src, dst, n, rows, cols));
     CHECK(test_close("transpose", dst, want, total, 0, 0));
-    CHECK_OK(be->transpose(be, dst, n, cols, rows, back));
+    CHECK_OK(be->ops->transpose(be, dst, back, n, cols, rows));
     CHECK(memcmp(back, src, total * sizeof *src) == 0);
     free(src), free(dst), free(back), free(want);
 }
@@ -181,17 +181,17 @@ static void test_conv2d(int B, int C, int H, int W, int Cout, int k, int s, int 
     char what[128], tag[80];
     snprintf(tag, sizeof tag, "B=%d C=%d %dx%d Cout=%d k=%d s=%d p=%d", B, C, H, W, Cout, k, s, p);
 
-    CHECK_OK(conv2d_forward(be, X, Wt, b, col, Z, Y, B, &g, Cout, false));
+    CHECK_OK(cnn_conv2d_forward(be, X, Wt, b, col, Z, Y, B, &g, Cout, false));
     conv_ref(Xd, Wd, bd, ref, B, &g, Cout);
     snprintf(what, sizeof what, "conv2d forward %s", tag);
     CHECK(test_close(what, Y, ref, ny, tol, tol));
-    CHECK_OK(conv2d_forward(be, X, Wt, b, col, Z, Y, B, &g, Cout, true));
+    CHECK_OK(cnn_conv2d_forward(be, X, Wt, b, col, Z, Y, B, &g, Cout, true));
     for (size_t i = 0; i < ny; i++) ref[i] = ref[i] > 0 ? ref[i] : 0;
     snprintf(what, sizeof what, "conv2d forward+relu %s", tag);
     CHECK(test_close(what, Y, ref, ny, tol, tol));
 
-    CHECK_OK(conv2d_forward(be, X, Wt, b, col, Z, Y, B, &g, Cout, false)); // col as the backward pass expects it
-    CHECK_OK(conv2d_backward(be, Wt, col, Z, G, dW, db, dX, B, &g, Cout));
+    CHECK_OK(cnn_conv2d_forward(be, X, Wt, b, col, Z, Y, B, &g, Cout, false)); // col as the backward pass expects it
+    CHECK_OK(cnn_conv2d_backward(be, Wt, G, col, Z, dW, db, dX, B, &g, Cout));
     conv_obj o = {Xd, Wd, bd, Gd, B, Cout, &g};
     fd_grad(Wd, nw, ref, conv_objective, &o);
     snprintf(what, sizeof what, "conv2d dW %s", tag);
@@ -204,11 +204,11 @@ static void test_conv2d(int B, int C, int H, int W, int Cout, int k, int s, int 
     CHECK(test_close(what, dX, ref, nx, tol, tol));
 
     // dX == NULL (a first layer): dW still right, and col is left as the forward pass wrote it
-    CHECK_OK(conv2d_forward(be, X, Wt, b, col, Z, Y, B, &g, Cout, false));
+    CHECK_OK(cnn_conv2d_forward(be, X, Wt, b, col, Z, Y, B, &g, Cout, false));
     memset(dW, 0, nw * sizeof *dW);
     float *col_copy = falloc((size_t)B * P * K);
     memcpy(col_copy, col, (size_t)B * P * K * sizeof *col);
-    CHECK_OK(conv2d_backward(be, Wt, col, Z, G, dW, db, NULL, B, &g, Cout));
+    CHECK_OK(cnn_conv2d_backward(be, Wt, G, col, Z, dW, db, NULL, B, &g, Cout));
     fd_grad(Wd, nw, ref, conv_objective, &o);
     snprintf(what, sizeof what, "conv2d dW without dX %s", tag);
     CHECK(test_close(what, dW, ref, nw, tol, tol));
@@ -257,7 +257,7 @@ static void test_maxpool(int B, int C, int H, int W, int k, int s) {
     to_double(G, Gd, ny);
     char what[96], tag[64];
     snprintf(tag, sizeof tag, "B=%d C=%d %dx%d k=%d s=%d", B, C, H, W, k, s);
-    CHECK_OK(maxpool_forward(be, X, Y, am, B, &g));
+    CHECK_OK(cnn_maxpool_forward(be, X, Y, am, B, &g));
     maxpool_ref(Xd, ref, B, &g);
     snprintf(what, sizeof what, "maxpool forward %s", tag);
     CHECK(test_close(what, Y, ref, ny, 0, 0));
@@ -266,7 +266,7 @@ static void test_maxpool(int B, int C, int H, int W, int k, int s) {
         CHECK(am[i] >= 0 && am[i] < H * W && X[plane * H * W + am[i]] == Y[i]);
     }
     memset(dX, 0xff, nx * sizeof *dX); // NaN: the backward pass must overwrite every element
-    CHECK_OK(maxpool_backward(be, G, am, dX, B, &g));
+    CHECK_OK(cnn_maxpool_backward(be, G, am, dX, B, &g));
     pool_obj o = {Xd, Gd, B, &g};
     fd_grad(Xd, nx, ref, pool_objective, &o);
     snprintf(what, sizeof what, "maxpool dX %s", tag);
@@ -274,7 +274,7 @@ static void test_maxpool(int B, int C, int H, int W, int k, int s) {
     // ties: the first maximum in row-major order wins
     if (k >= 2) {
         for (size_t i = 0; i < nx; i++) X[i] = 1.0f;
-        CHECK_OK(maxpool_forward(be, X, Y, am, B, &g));
+        CHECK_OK(cnn_maxpool_forward(be, X, Y, am, B, &g));
         CHECK(am[0] == 0);
     }
     free(X), free(Y), free(G), free(dX), free(am), free(Xd), free(Gd), free(ref);
@@ -333,7 +333,7 @@ static void check_model_gradient(cnn_model *m, int B, int n_check, double atol, 
     for (size_t i = 0; i < m->arena.n; i++) // nonzero biases so every gradient path is exercised
         if (m->arena.base[i] == 0) m->arena.base[i] = 0.1f * (float)(cnn_rng_uniform(&rng) - 0.5);
     CHECK_OK(cnn_model_forward(m, be, X, B));
-    CHECK_OK(softmax_xent_backward(be, cnn_model_logits(m), labels, B, C, cnn_model_dlogits(m), stats));
+    CHECK_OK(cnn_softmax_xent_backward(be, cnn_model_logits(m), labels, cnn_model_dlogits(m), stats, B, C));
     CHECK_OK(cnn_model_backward(m, be, X, B));
 
     double *Xd = dalloc((size_t)B * D);
@@ -445,7 +445,7 @@ static void test_errors(void) {
     CHECK(strstr(cnn_last_error(), "lenet") != NULL);
     // LeNet does not fit 8x8 images: the second 5x5 convolution has no room
     CHECK(cnn_model_plan("lenet", 1, 8, 8, NULL, 0, 10, &m) == CNN_ERR_INVALID_ARG);
-    // the MLP by name is the same table as cnn_mlp_create's
+    // the MLP by name is the table cnn_mlp_table makes
     const int hidden[] = {512};
     CHECK_OK(cnn_model_plan("mlp", 1, 28, 28, hidden, 1, 10, &m));
     CHECK(strcmp(m.desc, "mlp 784-512-10") == 0 && m.n_layers == 3 && m.layers[1].fused && m.arena.n_params == 407050);
@@ -467,10 +467,10 @@ static void run_ops_once(float *out, size_t *n_out) {
     test_fill_uniform(&r, X, nx, -1, 1);
     test_fill_uniform(&r, W, (size_t)Cout * K, -1, 1);
     test_fill_uniform(&r, b, Cout, -1, 1);
-    CHECK_OK(conv2d_forward(be, X, W, b, col, Z, Y, B, &g, Cout, true));
-    CHECK_OK(maxpool_forward(be, Y, pool, am, B, &pg));
-    CHECK_OK(maxpool_backward(be, pool, am, dY, B, &pg));
-    CHECK_OK(conv2d_backward(be, W, col, Z, dY, dW, db, dX, B, &g, Cout));
+    CHECK_OK(cnn_conv2d_forward(be, X, W, b, col, Z, Y, B, &g, Cout, true));
+    CHECK_OK(cnn_maxpool_forward(be, Y, pool, am, B, &pg));
+    CHECK_OK(cnn_maxpool_backward(be, pool, am, dY, B, &pg));
+    CHECK_OK(cnn_conv2d_backward(be, W, dY, col, Z, dW, db, dX, B, &g, Cout));
     size_t n = 0;
     memcpy(out + n, Y, ny * sizeof *Y), n += ny;
     memcpy(out + n, pool, np * sizeof *pool), n += np;
@@ -487,10 +487,10 @@ static void test_thread_determinism(void) {
     float *one = falloc(200000), *two = falloc(200000);
     size_t n1 = 0, n2 = 0;
     cnn_backend_destroy(be);
-    CHECK_OK(cnn_backend_create("cpu", "naive", 1, &be));
+    CHECK_OK(cnn_backend_create("cpu", "naive", 1, 0, &be));
     run_ops_once(one, &n1);
     cnn_backend_destroy(be);
-    CHECK_OK(cnn_backend_create("cpu", "naive", 2, &be));
+    CHECK_OK(cnn_backend_create("cpu", "naive", 2, 0, &be));
     run_ops_once(two, &n2);
     CHECK(n1 == n2 && n1 < 200000 && memcmp(one, two, n1 * sizeof *one) == 0);
     free(one), free(two);
@@ -498,7 +498,7 @@ static void test_thread_determinism(void) {
 
 int main(void) {
     cnn_rng_seed(&rng, 2025);
-    CHECK_OK(cnn_backend_create("cpu", "naive", 1, &be));
+    CHECK_OK(cnn_backend_create("cpu", "naive", 1, 0, &be));
     if (!be) return test_finish("test_conv");
     CHECK(cnn_backend_supports(be, CNN_OP_IM2COL) && cnn_backend_supports(be, CNN_OP_TRANSPOSE) &&
           cnn_backend_supports(be, CNN_OP_MAXPOOL));
@@ -537,7 +537,7 @@ int main(void) {
     test_errors();
     // the same with the OpenBLAS GEMM
     cnn_backend_destroy(be);
-    CHECK_OK(cnn_backend_create("cpu", "openblas", 2, &be));
+    CHECK_OK(cnn_backend_create("cpu", "openblas", 2, 0, &be));
     test_conv2d(2, 3, 7, 5, 4, 3, 1, 1);
     test_small_cnn_gradient(2);
     test_thread_determinism();

@@ -15,7 +15,7 @@
 // no GPU is usable, fails it on any other error.
 static inline cnn_backend *cuda_or_skip(const char *gemm) {
     cnn_backend *be = NULL;
-    cnn_status s = cnn_backend_create("cuda", gemm, 0, &be);
+    cnn_status s = cnn_backend_create("cuda", gemm, 0, 0, &be);
     if (s == CNN_ERR_UNSUPPORTED) {
         static char why[1024];
         snprintf(why, sizeof why, "this test needs a CUDA GPU: %s", cnn_last_error());
@@ -31,8 +31,8 @@ static inline cnn_backend *cuda_or_skip(const char *gemm) {
 // A device copy of bytes of host memory (NULL and a failed check on error).
 static inline void *dev_copy_of(cnn_backend *be, const void *host, size_t bytes) {
     void *p = NULL;
-    CHECK_OK(be->alloc(be, bytes, &p));
-    if (p && host) CHECK_OK(be->upload(be, p, host, bytes));
+    CHECK_OK(be->ops->alloc(be, bytes, &p));
+    if (p && host) CHECK_OK(be->ops->upload(be, host, p, bytes));
     return p;
 }
 

@@ -64,7 +64,7 @@ static void fill_quarters(float *x, size_t n) {
 }
 static float *fetch(const void *dev, size_t n) {
     float *h = host_floats(n);
-    CHECK_OK(gpu->download(gpu, h, dev, n * sizeof(float)));
+    CHECK_OK(gpu->ops->download(gpu, dev, h, n * sizeof(float)));
     return h;
 }
 
@@ -86,10 +86,10 @@ static void test_layers_parity(int B, int C, int H, int W, int Cout, int k, int 
     float *col = host_floats(ncol), *Z = host_floats(ny), *Y = host_floats(ny), *pool = host_floats(np);
     float *dY = host_floats(ny), *dW = host_floats(nw), *db = host_floats(Cout), *dX = host_floats(nx);
     int32_t *am = calloc(np, sizeof *am);
-    CHECK_OK(conv2d_forward(cpu, X, Wt, b, col, Z, Y, B, &g, Cout, true));
-    CHECK_OK(maxpool_forward(cpu, Y, pool, am, B, &pg));
-    CHECK_OK(maxpool_backward(cpu, G, am, dY, B, &pg));
-    CHECK_OK(conv2d_backward(cpu, Wt, col, Z, dY, dW, db, dX, B, &g, Cout));
+    CHECK_OK(cnn_conv2d_forward(cpu, X, Wt, b, col, Z, Y, B, &g, Cout, true));
+    CHECK_OK(cnn_maxpool_forward(cpu, Y, pool, am, B, &pg));
+    CHECK_OK(cnn_maxpool_backward(cpu, G, am, dY, B, &pg));
+    CHECK_OK(cnn_conv2d_backward(cpu, Wt, dY, col, Z, dW, db, dX, B, &g, Cout));
     // GPU, from the same inputs
     float *dX_ = dev_copy_of(gpu, X, nx * 4), *dWt = dev_copy_of(gpu, Wt, nw * 4), *db_ = dev_copy_of(gpu, b, Cout * 4);
     float *dG = dev_copy_of(gpu, G, np * 4), *dcol = dev_copy_of(gpu, NULL, ncol * 4);
@@ -99,10 +99,10 @@ static void test_layers_parity(int B, int C, int H, int W, int Cout, int k, int 
     float *ddb = dev_copy_of(gpu, NULL, Cout * 4), *ddX = dev_copy_of(gpu, NULL, nx * 4);
     int32_t *dam = dev_copy_of(gpu, NULL, np * 4);
     if (test_failures) return;
-    CHECK_OK(conv2d_forward(gpu, dX_, dWt, db_, dcol, dZ, dYo, B, &g, Cout, true));
-    CHECK_OK(maxpool_forward(gpu, dYo, dpool, dam, B, &pg));
-    CHECK_OK(maxpool_backward(gpu, dG, dam, ddY, B, &pg));
-    CHECK_OK(conv2d_backward(gpu, dWt, dcol, dZ, ddY, ddW, ddb, ddX, B, &g, Cout));
+    CHECK_OK(cnn_conv2d_forward(gpu, dX_, dWt, db_, dcol, dZ, dYo, B, &g, Cout, true));
+    CHECK_OK(cnn_maxpool_forward(gpu, dYo, dpool, dam, B, &pg));
+    CHECK_OK(cnn_maxpool_backward(gpu, dG, dam, ddY, B, &pg));
+    CHECK_OK(cnn_conv2d_backward(gpu, dWt, ddY, dcol, dZ, ddW, ddb, ddX, B, &g, Cout));
     char what[128], tag[80];
     snprintf(tag, sizeof tag, "B=%d C=%d %dx%d Cout=%d k=%d s=%d p=%d", B, C, H, W, Cout, k, s, p);
     struct {
@@ -119,11 +119,11 @@ static void test_layers_parity(int B, int C, int H, int W, int Cout, int k, int 
         free(got);
     }
     int32_t *got_am = calloc(np, sizeof *got_am);
-    CHECK_OK(gpu->download(gpu, got_am, dam, np * sizeof *got_am));
+    CHECK_OK(gpu->ops->download(gpu, dam, got_am, np * sizeof *got_am));
     CHECK(memcmp(got_am, am, np * sizeof *am) == 0);
     free(got_am);
     void *bufs[] = {dX_, dWt, db_, dG, dcol, dZ, dYo, dpool, ddY, ddW, ddb, ddX, dam};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) gpu->free(gpu, bufs[i]);
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) gpu->ops->free(gpu, bufs[i]);
     free(X), free(Wt), free(b), free(G), free(col), free(Z), free(Y), free(pool), free(dY), free(dW), free(db),
         free(dX), free(am);
 }
@@ -148,29 +148,29 @@ static cnn_status lenet_run(cnn_backend *be, const float *init, int steps, bool 
     CNN_TRY(cnn_model_create(be, "lenet", 1, 28, 28, NULL, 0, MLP_CLASSES, 7, &m));
     CNN_TRY(cnn_model_reserve(&m, be, B));
     void *images, *labels, *X, *y, *stats, *cursor;
-    CNN_TRY(be->alloc(be, sizeof data.images, &images));
-    CNN_TRY(be->alloc(be, sizeof data.labels, &labels));
-    CNN_TRY(be->alloc(be, (size_t)B * D * sizeof(float), &X));
-    CNN_TRY(be->alloc(be, (size_t)B * sizeof(int32_t), &y));
-    CNN_TRY(be->alloc(be, 2 * sizeof(float), &stats));
-    CNN_TRY(be->alloc(be, sizeof(cnn_batch_cursor), &cursor));
-    CNN_TRY(be->upload(be, images, data.images, sizeof data.images));
-    CNN_TRY(be->upload(be, labels, data.labels, sizeof data.labels));
+    CNN_TRY(be->ops->alloc(be, sizeof data.images, &images));
+    CNN_TRY(be->ops->alloc(be, sizeof data.labels, &labels));
+    CNN_TRY(be->ops->alloc(be, (size_t)B * D * sizeof(float), &X));
+    CNN_TRY(be->ops->alloc(be, (size_t)B * sizeof(int32_t), &y));
+    CNN_TRY(be->ops->alloc(be, 2 * sizeof(float), &stats));
+    CNN_TRY(be->ops->alloc(be, sizeof(cnn_batch_cursor), &cursor));
+    CNN_TRY(be->ops->upload(be, data.images, images, sizeof data.images));
+    CNN_TRY(be->ops->upload(be, data.labels, labels, sizeof data.labels));
     cnn_batch_cursor cur = {cnn_perm_make(MLP_N, 0x5EED), 0, 0};
-    CNN_TRY(be->upload(be, cursor, &cur, sizeof cur));
+    CNN_TRY(be->ops->upload(be, &cur, cursor, sizeof cur));
     out->n = m.arena.n;
     out->plan = m.arena;
     out->arena0 = host_floats(out->n);
     out->arena = host_floats(3 * out->n);
-    CNN_TRY(be->upload(be, m.arena.base, init, out->n * sizeof(float)));
-    CNN_TRY(be->download(be, out->arena0, m.arena.base, out->n * sizeof(float)));
+    CNN_TRY(be->ops->upload(be, init, m.arena.base, out->n * sizeof(float)));
+    CNN_TRY(be->ops->download(be, m.arena.base, out->arena0, out->n * sizeof(float)));
     const float scale = 1.0f / 64, shift = -2.0f; // pixels as exact multiples of 1/64 in [-2, 2]
     CNN_TRY(test_train_steps(be, &m, (const uint8_t *)images, (const uint8_t *)labels, D, (cnn_batch_cursor *)cursor,
                              (float *)X, (int32_t *)y, (float *)stats, B, scale, shift, steps, use_graph));
-    CNN_TRY(be->download(be, out->arena, m.arena.base, 3 * out->n * sizeof(float)));
-    CNN_TRY(be->download(be, out->stats, stats, sizeof out->stats));
+    CNN_TRY(be->ops->download(be, m.arena.base, out->arena, 3 * out->n * sizeof(float)));
+    CNN_TRY(be->ops->download(be, stats, out->stats, sizeof out->stats));
     void *bufs[] = {images, labels, X, y, stats, cursor};
-    for (int i = 0; i < 6; i++) be->free(be, bufs[i]);
+    for (int i = 0; i < 6; i++) be->ops->free(be, bufs[i]);
     cnn_model_free(&m, be);
     return CNN_OK;
 }
@@ -260,7 +260,7 @@ static void test_lenet_mnist(void) {
 int main(void) {
     gpu = cuda_or_skip(NULL);
     printf("CUDA backend: %s\n", gpu->device_desc);
-    CHECK_OK(cnn_backend_create("cpu", NULL, 0, &cpu));
+    CHECK_OK(cnn_backend_create("cpu", NULL, 0, 0, &cpu));
     if (!cpu) return test_finish("test_cuda_conv");
     if (!cnn_backend_supports(gpu, CNN_OP_IM2COL) || !cnn_backend_supports(gpu, CNN_OP_MAXPOOL) ||
         !cnn_backend_supports(gpu, CNN_OP_TRANSPOSE)) {

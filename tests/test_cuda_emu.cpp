@@ -194,7 +194,8 @@ static void gemm_case(cnn_rng *rng, const GemmScratch &ws, bool ta, bool tb, int
             for (int j = N; j < ldc; j++) pad_ok = pad_ok && isnan(C[(size_t)i * ldc + j]);
         }
         char what[160];
-        snprintf(what, sizeof what, "%s %c%c M=%d N=%d K=%d pad=%d misalign=%d alpha=%g beta=%g", kind_name((GemmKernel)kind),
+        snprintf(what, sizeof what, "%s %c%c M=%d N=%d K=%d pad=%d misalign=%d alpha=%g beta=%g",
+                 kind_name((GemmKernel)kind),
                  ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, pad, misalign, alpha, beta);
         // FP32 sums of K products of values in [-1, 1]: |error| <~ K * 2^-24 * K / 3; 1e-6 K + 1e-5 |want| is ample.
         if (!test_close(what, got.data(), want_packed.data(), got.size(), 1e-6 * K, 1e-5)) test_failures++;
@@ -227,7 +228,8 @@ static void test_gemm_ladder(void) {
             gemm_case(&rng, ws, ta, tb, s.M, s.N, s.K, pad, misalign, ab[combo % 4][0], ab[combo % 4][1]);
         }
     // The split-K choice itself: thin C with deep K splits, square C does not, and no scratch means no split.
-    for (int k = GEMM_NAIVE; k <= GEMM_AUTO; k++) printf("  %-15s %.2f s emulated\n", kind_name((GemmKernel)k), kind_seconds[k]);
+    for (int k = GEMM_NAIVE; k <= GEMM_AUTO; k++) printf("  %-15s %.2f s emulated\n", kind_name((GemmKernel)k),
+         kind_seconds[k]);
     CHECK(splitk_slices(128, 10, 512, ws) > 1);
     CHECK(splitk_slices(40, 70, 700, ws) > 1);
     CHECK(splitk_slices(4096, 4096, 4096, ws) == 1);
@@ -270,7 +272,7 @@ static void test_ops(void) {
         test_fill_uniform(&rng, b.data(), b.size(), -1, 1);
         std::vector<float> Yc = Y;
         launch_bias_add(Y.data(), b.data(), B, N, relu, NULL);
-        CHECK_OK(cpu->bias_add(cpu, Yc.data(), b.data(), B, N, relu));
+        CHECK_OK(cpu->ops->bias_add(cpu, b.data(), Yc.data(), B, N, relu));
         if (!same_bits(relu ? "bias_add relu" : "bias_add", Y.data(), Yc.data(), Y.size())) test_failures++;
     }
     // relu forward / backward, fill.
@@ -280,10 +282,10 @@ static void test_ops(void) {
         test_fill_uniform(&rng, x.data(), n, -1, 1);
         test_fill_uniform(&rng, dy.data(), n, -1, 1);
         launch_relu_forward(x.data(), y.data(), n, NULL);
-        CHECK_OK(cpu->relu_forward(cpu, x.data(), yc.data(), n));
+        CHECK_OK(cpu->ops->relu_forward(cpu, x.data(), yc.data(), n));
         if (!same_bits("relu_forward", y.data(), yc.data(), n)) test_failures++;
         launch_relu_backward(y.data(), dy.data(), dx.data(), n, NULL);
-        CHECK_OK(cpu->relu_backward(cpu, yc.data(), dy.data(), dxc.data(), n));
+        CHECK_OK(cpu->ops->relu_backward(cpu, yc.data(), dy.data(), dxc.data(), n));
         if (!same_bits("relu_backward", dx.data(), dxc.data(), n)) test_failures++;
         launch_fill(x.data(), n, 0.375f, NULL);
         for (size_t i = 0; i < n; i++) CHECK(x[i] == 0.375f);
@@ -301,7 +303,7 @@ static void test_ops(void) {
         labels[3] = 0, labels[5] = 2;
         float stats[2] = {1.5f, 2.0f}, statsc[2] = {1.5f, 2.0f};
         launch_softmax_xent(z.data(), labels.data(), B, C, 0.25f, d.data(), stats, partial.data(), &err, NULL);
-        CHECK_OK(cpu->softmax_xent(cpu, z.data(), labels.data(), B, C, 0.25f, dc.data(), statsc));
+        CHECK_OK(cpu->ops->softmax_xent(cpu, z.data(), labels.data(), dc.data(), statsc, B, C, 0.25f));
         if (!close_to("softmax_xent dlogits", d.data(), dc.data(), d.size(), 1e-6, 1e-5)) test_failures++;
         if (!close_to("softmax_xent loss", &stats[0], &statsc[0], 1, 1e-4, 1e-5)) test_failures++;
         CHECK(stats[1] == statsc[1]);
@@ -322,7 +324,7 @@ static void test_ops(void) {
         for (int i = 0; i < B; i += 3) p[(size_t)i * C + (i * 7) % C] = 2.0f; // some hits
         float stats[2] = {0, 0}, statsc[2] = {0, 0};
         launch_mse(p.data(), t.data(), B, C, 0.5f, d.data(), stats, partial.data(), NULL);
-        CHECK_OK(cpu->mse(cpu, p.data(), t.data(), B, C, 0.5f, dc.data(), statsc));
+        CHECK_OK(cpu->ops->mse(cpu, p.data(), t.data(), dc.data(), statsc, B, C, 0.5f));
         if (!close_to("mse dpred", d.data(), dc.data(), d.size(), 1e-7, 1e-6)) test_failures++;
         if (!close_to("mse loss", &stats[0], &statsc[0], 1, 1e-5, 1e-5)) test_failures++;
         CHECK(stats[1] == statsc[1]);
@@ -335,7 +337,7 @@ static void test_ops(void) {
         test_fill_uniform(&rng, y.data(), N, -1, 1);
         yc = y;
         launch_colsum(X.data(), B, N, beta, y.data(), NULL);
-        CHECK_OK(cpu->colsum(cpu, X.data(), B, N, beta, yc.data()));
+        CHECK_OK(cpu->ops->colsum(cpu, X.data(), yc.data(), B, N, beta));
         // 129 float additions of values in [-1, 1] in a different order: |error| <~ 129 * 2^-24 * 129
         if (!close_to("colsum", y.data(), yc.data(), N, 2e-5, 1e-5)) test_failures++;
     }
@@ -348,7 +350,7 @@ static void test_ops(void) {
         test_fill_uniform(&rng, v.data(), n, -1, 1);
         std::vector<float> wc = w, vc = v;
         launch_sgd(w.data(), g.data(), v.data(), n, 0.05f, 0.9f, 5e-4f, NULL);
-        CHECK_OK(cpu->sgd(cpu, wc.data(), g.data(), vc.data(), n, 0.05f, 0.9f, 5e-4f));
+        CHECK_OK(cpu->ops->sgd(cpu, g.data(), wc.data(), vc.data(), n, 0.05f, 0.9f, 5e-4f));
         if (!same_bits("sgd w", w.data(), wc.data(), n)) test_failures++;
         if (!same_bits("sgd v", v.data(), vc.data(), n)) test_failures++;
     }
@@ -368,8 +370,8 @@ static void test_ops(void) {
         for (int round = 0; round < 2; round++) {
             launch_gather(images.data(), labels.data(), D, &cur, B, 1.0f / 255, -0.5f, X.data(), y.data(), true, &err,
                           NULL);
-            CHECK_OK(cpu->gather(cpu, images.data(), labels.data(), D, &curc, B, 1.0f / 255, -0.5f, Xc.data(),
-                                 yc.data(), true));
+            CHECK_OK(cpu->ops->gather(cpu, images.data(), labels.data(), &curc, Xc.data(), yc.data(), B, D,
+                     1.0f / 255, -0.5f, true));
             if (!same_bits("gather X", X.data(), Xc.data(), X.size())) test_failures++;
             CHECK(memcmp(y.data(), yc.data(), B * sizeof(int32_t)) == 0);
             CHECK(cur.start == curc.start);
@@ -389,7 +391,7 @@ static void test_ops(void) {
 static void test_conv(void) {
     cnn_backend *cpu = NULL;
     CHECK_OK(cnn_cpu_backend_create(1, &cpu));
-    if (!cpu || !cpu->im2col) {
+    if (!cpu || !cpu->ops->im2col) {
         printf("the CPU backend has no conv ops: skipping their emulation\n");
         if (cpu) cnn_backend_destroy(cpu);
         return;
@@ -405,11 +407,11 @@ static void test_conv(void) {
         std::vector<float> X(nx), col(ncol), colc(ncol), dX(nx), dXc(nx);
         test_fill_uniform(&rng, X.data(), nx, -1, 1);
         launch_im2col(X.data(), B, g, col.data(), NULL);
-        CHECK_OK(cpu->im2col(cpu, X.data(), B, &g, colc.data()));
+        CHECK_OK(cpu->ops->im2col(cpu, X.data(), colc.data(), B, &g));
         if (!same_bits("im2col", col.data(), colc.data(), ncol)) test_failures++;
         test_fill_uniform(&rng, col.data(), ncol, -1, 1);
         launch_col2im(col.data(), B, g, dX.data(), NULL);
-        CHECK_OK(cpu->col2im(cpu, col.data(), B, &g, dXc.data()));
+        CHECK_OK(cpu->ops->col2im(cpu, col.data(), dXc.data(), B, &g));
         if (!same_bits("col2im", dX.data(), dXc.data(), nx)) test_failures++;
     }
     {
@@ -417,7 +419,7 @@ static void test_conv(void) {
         std::vector<float> src((size_t)n * rows * cols), dst(src.size()), dstc(src.size());
         test_fill_uniform(&rng, src.data(), src.size(), -1, 1);
         launch_transpose(src.data(), n, rows, cols, dst.data(), NULL);
-        CHECK_OK(cpu->transpose(cpu, src.data(), n, rows, cols, dstc.data()));
+        CHECK_OK(cpu->ops->transpose(cpu, src.data(), dstc.data(), n, rows, cols));
         if (!same_bits("transpose", dst.data(), dstc.data(), dst.size())) test_failures++;
     }
     const int pools[][5] = {{2, 8, 7, 2, 2}, {3, 9, 9, 3, 2}, {1, 5, 5, 5, 1}}; // C H W k stride
@@ -429,12 +431,12 @@ static void test_conv(void) {
         std::vector<int32_t> am(ny), amc(ny);
         for (auto &v : X) v = (float)(cnn_rng_u64(&rng) % 4); // few levels: many ties
         launch_maxpool_forward(X.data(), B, g, Y.data(), am.data(), NULL);
-        CHECK_OK(cpu->maxpool_forward(cpu, X.data(), B, &g, Yc.data(), amc.data()));
+        CHECK_OK(cpu->ops->maxpool_forward(cpu, X.data(), Yc.data(), amc.data(), B, &g));
         if (!same_bits("maxpool Y", Y.data(), Yc.data(), ny)) test_failures++;
         CHECK(memcmp(am.data(), amc.data(), ny * sizeof(int32_t)) == 0);
         test_fill_uniform(&rng, dY.data(), ny, -1, 1);
         launch_maxpool_backward(dY.data(), amc.data(), B, g, dX.data(), NULL);
-        CHECK_OK(cpu->maxpool_backward(cpu, dY.data(), amc.data(), B, &g, dXc.data()));
+        CHECK_OK(cpu->ops->maxpool_backward(cpu, dY.data(), amc.data(), dXc.data(), B, &g));
         if (!same_bits("maxpool dX", dX.data(), dXc.data(), nx)) test_failures++;
     }
     cnn_backend_destroy(cpu);

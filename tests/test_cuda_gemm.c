@@ -43,16 +43,16 @@ static void run_case(bool ta, bool tb, int M, int N, int K, int pad, int misalig
     test_gemm_ref(ta, tb, M, N, K, alpha, A + misalign, lda, B + misalign, ldb, beta, C0, ldc, want);
 
     float *dA = dev_copy_of(gpu, A, na * sizeof(float)), *dB = dev_copy_of(gpu, B, nb * sizeof(float)), *dC = NULL;
-    CHECK_OK(gpu->alloc(gpu, (nc + 4) * sizeof(float), (void **)&dC));
+    CHECK_OK(gpu->ops->alloc(gpu, (nc + 4) * sizeof(float), (void **)&dC));
     float *packed = malloc((size_t)M * N * sizeof *packed);
     double *wpacked = malloc((size_t)M * N * sizeof *wpacked);
     for (int v = 0; v < gpu->n_gemm_variants; v++) {
         const cnn_gemm_variant *var = &gpu->gemm_variants[v];
-        CHECK_OK(gpu->upload(gpu, dC + misalign, C0, nc * sizeof(float)));
+        CHECK_OK(gpu->ops->upload(gpu, C0, dC + misalign, nc * sizeof(float)));
         CHECK_OK(cnn_backend_select_gemm(gpu, var->name));
         CHECK_OK(cnn_gemm(gpu, ta, tb, M, N, K, alpha, dA + misalign, lda, dB + misalign, ldb, beta, dC + misalign,
                           ldc));
-        CHECK_OK(gpu->download(gpu, got, dC + misalign, nc * sizeof(float)));
+        CHECK_OK(gpu->ops->download(gpu, dC + misalign, got, nc * sizeof(float)));
         bool pad_ok = true;
         for (int i = 0; i < M; i++) {
             for (int j = 0; j < N; j++) {
@@ -73,7 +73,7 @@ static void run_case(bool ta, bool tb, int M, int N, int K, int pad, int misalig
             test_failures++;
         }
     }
-    gpu->free(gpu, dA), gpu->free(gpu, dB), gpu->free(gpu, dC);
+    gpu->ops->free(gpu, dA), gpu->ops->free(gpu, dB), gpu->ops->free(gpu, dC);
     free(A), free(B), free(C0), free(got), free(want), free(packed), free(wpacked);
 }
 

@@ -58,31 +58,31 @@ static inline void mlp_result_free(mlp_result *r) {
 static inline cnn_status test_train_steps(cnn_backend *be, cnn_model *m, const uint8_t *images, const uint8_t *labels,
                                           int D, cnn_batch_cursor *cursor, float *X, int32_t *y, float *stats, int B,
                                           float scale, float shift, int steps, bool use_graph) {
-    const bool graph = use_graph && be->capture_begin != NULL;
+    const bool graph = use_graph && be->ops->capture_begin != NULL;
     void *g = NULL;
     cnn_status st = CNN_OK;
     for (int s = 0; s < steps && st == CNN_OK; s++) {
         if (graph && g) {
-            st = be->graph_launch(be, g);
+            st = be->ops->graph_launch(be, g);
             continue;
         }
         if (graph) {
-            st = be->capture_begin(be);
+            st = be->ops->capture_begin(be);
             if (st != CNN_OK) break;
         }
-        st = be->gather(be, images, labels, D, cursor, B, scale, shift, X, y, true);
+        st = be->ops->gather(be, images, labels, cursor, X, y, B, D, scale, shift, true);
         if (st == CNN_OK) st = cnn_model_forward(m, be, X, B);
         if (st == CNN_OK)
-            st = softmax_xent_backward(be, cnn_model_logits(m), y, B, m->n_classes, cnn_model_dlogits(m), stats);
+            st = cnn_softmax_xent_backward(be, cnn_model_logits(m), y, cnn_model_dlogits(m), stats, B, m->n_classes);
         if (st == CNN_OK) st = cnn_model_backward(m, be, X, B);
-        if (st == CNN_OK) st = sgd_step(be, &m->arena, 0.05f, 0.9f, 5e-4f);
+        if (st == CNN_OK) st = cnn_sgd_step(be, &m->arena, 0.05f, 0.9f, 5e-4f);
         if (graph) {
-            cnn_status end = be->capture_end(be, &g);
+            cnn_status end = be->ops->capture_end(be, &g);
             if (st == CNN_OK) st = end;
-            if (st == CNN_OK) st = be->graph_launch(be, g); // the captured step was recorded, not run
+            if (st == CNN_OK) st = be->ops->graph_launch(be, g); // the captured step was recorded, not run
         }
     }
-    if (g) be->graph_destroy(be, g);
+    if (g) be->ops->graph_destroy(be, g);
     return st;
 }
 
@@ -96,32 +96,32 @@ static inline cnn_status mlp_run(cnn_backend *be, const mlp_data *data, int step
     const int hidden[1] = {MLP_HIDDEN};
     const int B = MLP_BATCH;
     cnn_model m;
-    CNN_TRY(cnn_mlp_create(be, MLP_D, hidden, 1, MLP_CLASSES, 7, &m));
+    CNN_TRY(cnn_model_create(be, "mlp", MLP_D, 1, 1, hidden, 1, MLP_CLASSES, 7, &m));
     CNN_TRY(cnn_model_reserve(&m, be, B));
     void *images, *labels, *X, *y, *stats, *cursor;
-    CNN_TRY(be->alloc(be, sizeof data->images, &images));
-    CNN_TRY(be->alloc(be, sizeof data->labels, &labels));
-    CNN_TRY(be->alloc(be, (size_t)B * MLP_D * sizeof(float), &X));
-    CNN_TRY(be->alloc(be, (size_t)B * sizeof(int32_t), &y));
-    CNN_TRY(be->alloc(be, 2 * sizeof(float), &stats));
-    CNN_TRY(be->alloc(be, sizeof(cnn_batch_cursor), &cursor));
-    CNN_TRY(be->upload(be, images, data->images, sizeof data->images));
-    CNN_TRY(be->upload(be, labels, data->labels, sizeof data->labels));
+    CNN_TRY(be->ops->alloc(be, sizeof data->images, &images));
+    CNN_TRY(be->ops->alloc(be, sizeof data->labels, &labels));
+    CNN_TRY(be->ops->alloc(be, (size_t)B * MLP_D * sizeof(float), &X));
+    CNN_TRY(be->ops->alloc(be, (size_t)B * sizeof(int32_t), &y));
+    CNN_TRY(be->ops->alloc(be, 2 * sizeof(float), &stats));
+    CNN_TRY(be->ops->alloc(be, sizeof(cnn_batch_cursor), &cursor));
+    CNN_TRY(be->ops->upload(be, data->images, images, sizeof data->images));
+    CNN_TRY(be->ops->upload(be, data->labels, labels, sizeof data->labels));
     cnn_batch_cursor cur = {cnn_perm_make(MLP_N, shuffle_key), 0, 0};
-    CNN_TRY(be->upload(be, cursor, &cur, sizeof cur));
+    CNN_TRY(be->ops->upload(be, &cur, cursor, sizeof cur));
     out->n = m.arena.n;
     out->arena0 = malloc(out->n * sizeof(float));
     out->arena = malloc(3 * out->n * sizeof(float));
     if (!out->arena0 || !out->arena) return cnn_error(CNN_ERR_NOMEM, "test: out of memory");
-    CNN_TRY(be->download(be, out->arena0, m.arena.base, out->n * sizeof(float)));
+    CNN_TRY(be->ops->download(be, m.arena.base, out->arena0, out->n * sizeof(float)));
     const float scale = 1.0f / (255.0f * 0.3081f), shift = -0.1307f / 0.3081f;
     CNN_TRY(test_train_steps(be, &m, (const uint8_t *)images, (const uint8_t *)labels, MLP_D,
                              (cnn_batch_cursor *)cursor, (float *)X, (int32_t *)y, (float *)stats, B, scale, shift,
                              steps, use_graph));
-    CNN_TRY(be->download(be, out->arena, m.arena.base, 3 * out->n * sizeof(float)));
-    CNN_TRY(be->download(be, out->stats, stats, sizeof out->stats));
+    CNN_TRY(be->ops->download(be, m.arena.base, out->arena, 3 * out->n * sizeof(float)));
+    CNN_TRY(be->ops->download(be, stats, out->stats, sizeof out->stats));
     void *bufs[] = {images, labels, X, y, stats, cursor};
-    for (int i = 0; i < 6; i++) be->free(be, bufs[i]);
+    for (int i = 0; i < 6; i++) be->ops->free(be, bufs[i]);
     cnn_model_free(&m, be);
     return CNN_OK;
 }

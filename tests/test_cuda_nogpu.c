@@ -8,7 +8,7 @@
 
 int main(void) {
     cnn_backend *be = (cnn_backend *)&be; // not NULL, so the test sees that creation clears it
-    cnn_status s = cnn_backend_create("cuda", NULL, 0, &be);
+    cnn_status s = cnn_backend_create("cuda", NULL, 0, 0, &be);
     if (s == CNN_OK) {
         printf("a CUDA GPU is present: %s\n", be->device_desc);
         cnn_backend_destroy(be);
@@ -21,7 +21,7 @@ int main(void) {
     CHECK(strchr(cnn_last_error(), '\n') == NULL); // one line
     // A second attempt says the same (no state left behind by the first).
     cnn_backend *again = NULL;
-    CHECK(cnn_backend_create("cuda", "auto", 0, &again) == CNN_ERR_UNSUPPORTED);
+    CHECK(cnn_backend_create("cuda", "auto", 0, 0, &again) == CNN_ERR_UNSUPPORTED);
     CHECK(again == NULL);
     return test_finish("test_cuda_nogpu");
 }

@@ -40,7 +40,7 @@ static void compare(const char *label, const mlp_result *g, const mlp_result *c,
 int main(void) {
     cnn_backend *gpu = cuda_or_skip(NULL), *cpu = NULL;
     printf("CUDA backend: %s\n", gpu->device_desc);
-    CHECK_OK(cnn_backend_create("cpu", NULL, 0, &cpu));
+    CHECK_OK(cnn_backend_create("cpu", NULL, 0, 0, &cpu));
     if (!cpu) return test_finish("test_cuda_step");
     mlp_data_make(&data, 11);
     for (int steps = 1; steps <= 3; steps += 2) {

@@ -21,10 +21,10 @@ static gemm_call calls[256];
 static int n_calls;
 static const cnn_gemm_variant *real_gemm;
 
-static cnn_status recording_gemm(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
-                                 const float *B, int ldb, float beta, float *C, int ldc) {
+static cnn_status recording_gemm(cnn_backend *be, bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
+                                 int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     if (n_calls < (int)(sizeof calls / sizeof calls[0])) calls[n_calls++] = (gemm_call){ta, tb, M, N, K};
-    return real_gemm->fn(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return real_gemm->fn(be, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 static const cnn_gemm_variant recorder = {"recorder", recording_gemm, "notes each call, then runs openblas"};
@@ -45,9 +45,9 @@ static void check_model(cnn_backend *be, cnn_model *m, int B, bool forward_only)
     be->gemm = &recorder;
     CHECK_OK(cnn_model_forward(m, be, X, B));
     if (forward_only) {
-        CHECK_OK(softmax_xent_forward(be, cnn_model_logits(m), y, B, m->n_classes, stats));
+        CHECK_OK(cnn_softmax_xent_forward(be, cnn_model_logits(m), y, stats, B, m->n_classes));
     } else {
-        CHECK_OK(softmax_xent_backward(be, cnn_model_logits(m), y, B, m->n_classes, cnn_model_dlogits(m), stats));
+        CHECK_OK(cnn_softmax_xent_backward(be, cnn_model_logits(m), y, cnn_model_dlogits(m), stats, B, m->n_classes));
         CHECK_OK(cnn_model_backward(m, be, X, B));
     }
     be->gemm = real_gemm;
@@ -80,7 +80,7 @@ static void check_model(cnn_backend *be, cnn_model *m, int B, bool forward_only)
 
 int main(void) {
     cnn_backend *be = NULL;
-    CHECK_OK(cnn_backend_create("cpu", "openblas", 2, &be));
+    CHECK_OK(cnn_backend_create("cpu", "openblas", 2, 0, &be));
     if (!be) return test_finish("test_explain");
     real_gemm = be->gemm;
 

@@ -117,6 +117,9 @@ static void reference(const gemm_case *c, const float *A, int lda, const float *
     free(bt);
 }
 
+// The CPU backend every case runs on (created in main).
+static cnn_backend *cpu;
+
 // Runs one case on every selected variant.
 static void run_case(const gemm_case *c, cnn_rng *rng) {
     const int M = c->M, N = c->N, K = c->K;
@@ -140,7 +143,7 @@ static void run_case(const gemm_case *c, cnn_rng *rng) {
         if (!selected(var->name)) continue;
         if (strcmp(var->name, "naive") == 0 && (double)M * N * K > NAIVE_MAX_MACS) continue;
         memcpy(C, C0, sizeof(float) * c_size);
-        cnn_status s = var->fn(c->ta, c->tb, M, N, K, c->alpha, A, lda, B, ldb, c->beta, C, ldc);
+        cnn_status s = var->fn(cpu, c->ta, c->tb, M, N, K, c->alpha, A, lda, B, ldb, c->beta, C, ldc);
         checks_run++;
         if (s != CNN_OK) {
             fprintf(stderr, "%s %s: returned %s: %s\n", var->name, what, cnn_status_name(s), cnn_last_error());
@@ -206,18 +209,33 @@ static void add_mlp(cnn_rng *rng, int Bt, bool all_transposes) {
     }
 }
 
-// The packed GEMM's result must not depend on the number of threads.
+// Two CPU backends with different thread counts live side by side, each
+// with its own count (nothing process-wide is set), and the packed and
+// parallel GEMMs give the same bits whatever the count.
 static void check_thread_independence(cnn_rng *rng) {
     const int M = 301, N = 517, K = 403;
     float *A = random_matrix(rng, M, K, K), *B = random_matrix(rng, K, N, N);
     float *C1 = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
-    int saved = omp_get_max_threads();
-    omp_set_num_threads(1);
-    CHECK_OK(gemm_packed(false, false, M, N, K, 1.0f, A, K, B, N, 0.0f, C1, N));
-    omp_set_num_threads(saved > 1 ? saved : 2);
-    CHECK_OK(gemm_packed(false, false, M, N, K, 1.0f, A, K, B, N, 0.0f, C2, N));
-    omp_set_num_threads(saved);
-    CHECK(memcmp(C1, C2, sizeof(float) * M * N) == 0);
+    const int process_threads = omp_get_max_threads();
+    cnn_backend *one = NULL, *three = NULL;
+    CHECK_OK(cnn_cpu_backend_create(1, &one));
+    CHECK_OK(cnn_cpu_backend_create(3, &three));
+    if (!one || !three) return;
+    CHECK(cnn_cpu_backend_threads(one) == 1 && cnn_cpu_backend_threads(three) == 3);
+    CHECK(strstr(one->device_desc, "1 thread") != NULL && strstr(three->device_desc, "3 threads") != NULL);
+    CHECK(omp_get_max_threads() == process_threads); // creating them changed nothing process-wide
+    const char *names[] = {"packed", "parallel", "openblas"};
+    for (int i = 0; i < 3; i++) {
+        const cnn_gemm_variant *v = cnn_backend_find_gemm(one, names[i]);
+        CHECK_OK(v->fn(three, false, false, M, N, K, 1.0f, A, K, B, N, 0.0f, C2, N)); // interleaved on purpose
+        CHECK_OK(v->fn(one, false, false, M, N, K, 1.0f, A, K, B, N, 0.0f, C1, N));
+        if (strcmp(names[i], "openblas") != 0) // OpenBLAS may split K differently per thread count
+            CHECK(memcmp(C1, C2, sizeof(float) * M * N) == 0);
+    }
+    CHECK(cnn_cpu_backend_threads(one) == 1 && cnn_cpu_backend_threads(three) == 3);
+    CHECK(omp_get_max_threads() == process_threads);
+    CHECK(cnn_cpu_backend_create(CNN_CPU_MAX_THREADS + 1, &one) == CNN_ERR_INVALID_ARG);
+    cnn_backend_destroy(three);
     free(A), free(B), free(C1), free(C2);
 }
 
@@ -234,8 +252,7 @@ static const char *expected_auto_kernel(void) {
 }
 
 static void check_kernel_selection(void) {
-    const gemm_ukernel *k = NULL;
-    CHECK_OK(gemm_packed_kernel(&k));
+    const gemm_ukernel *k = cnn_cpu_ctx_of(cpu)->kernel;
     const char *want = expected_auto_kernel();
     if (k && strcmp(k->name, want) != 0) {
         fprintf(stderr, "CPUID chose the %s micro-kernel, expected %s\n", k->name, want);
@@ -244,16 +261,22 @@ static void check_kernel_selection(void) {
     const gemm_ukernel *list[4];
     int n = gemm_packed_kernels_supported(list, 4);
     CHECK(n >= 1 && strcmp(list[n - 1]->name, "scalar") == 0);
-    CHECK(gemm_packed_set_kernel("no-such-kernel") == CNN_ERR_INVALID_ARG);
+    CHECK(cnn_cpu_backend_set_kernel(cpu, "no-such-kernel") == CNN_ERR_INVALID_ARG);
     CHECK(strstr(cnn_last_error(), "avx512, avx2 or scalar") != NULL);
-    if (!cnn_cpu_features_get()->avx512) CHECK(gemm_packed_set_kernel("avx512") == CNN_ERR_UNSUPPORTED);
-    CHECK_OK(gemm_packed_set_kernel(NULL));
+    if (!cnn_cpu_features_get()->avx512) CHECK(cnn_cpu_backend_set_kernel(cpu, "avx512") == CNN_ERR_UNSUPPORTED);
+    CHECK_OK(cnn_cpu_backend_set_kernel(cpu, "scalar")); // one backend's choice...
+    cnn_backend *other = NULL;
+    CHECK_OK(cnn_cpu_backend_create(1, &other));
+    if (other) CHECK(strcmp(cnn_cpu_ctx_of(other)->kernel->name, want) == 0); // ...is not another's
+    cnn_backend_destroy(other);
+    CHECK_OK(cnn_cpu_backend_set_kernel(cpu, NULL));
+    CHECK(strcmp(cnn_cpu_ctx_of(cpu)->kernel->name, want) == 0);
 }
 
 // The selected variant is reachable through the backend interface.
 static void check_backend(void) {
     cnn_backend *be = NULL;
-    CHECK_OK(cnn_backend_create("cpu", "packed", 0, &be));
+    CHECK_OK(cnn_backend_create("cpu", "packed", 0, 0, &be));
     if (!be) return;
     CHECK(strcmp(be->gemm->name, "packed") == 0);
     float A[6] = {1, 2, 3, 4, 5, 6}, B[6] = {1, 0, 0, 1, 1, 1}, C[4];
@@ -281,35 +304,37 @@ int main(int argc, char **argv) {
         int len = end ? (int)(end - p) : (int)strlen(p);
         bool found = false;
         for (int v = 0; v < cnn_cpu_gemm_variant_count; v++)
-            found |= (int)strlen(cnn_cpu_gemm_variants[v].name) == len && strncmp(cnn_cpu_gemm_variants[v].name, p, len) == 0;
+            found |= (int)strlen(cnn_cpu_gemm_variants[v].name) == len && strncmp(cnn_cpu_gemm_variants[v].name, p,
+                      len) == 0;
         if (!found) {
             fprintf(stderr, "test_gemm_cpu: --variant=%s: '%.*s' is no CPU GEMM variant\n", only_variant, len, p);
             return 2;
         }
         p = end ? end + 1 : p + len;
     }
-    if (expect_error) { // CNN_CPU_KERNEL names something unusable: every packed call fails, cleanly
-        float A[1] = {1}, B[1] = {1}, C[1] = {0};
-        cnn_status s = gemm_packed(false, false, 1, 1, 1, 1.0f, A, 1, B, 1, 0.0f, C, 1);
+    if (expect_error) { // CNN_CPU_KERNEL names something unusable: the backend is refused, cleanly
+        cnn_status s = cnn_cpu_backend_create(0, &cpu);
         CHECK(s == CNN_ERR_INVALID_ARG || s == CNN_ERR_UNSUPPORTED);
+        CHECK(cpu == NULL);
         CHECK(strstr(cnn_last_error(), "CNN_CPU_KERNEL") != NULL);
-        printf("packed GEMM with CNN_CPU_KERNEL=%s: %s\n", getenv("CNN_CPU_KERNEL"), cnn_last_error());
+        printf("CPU backend with CNN_CPU_KERNEL=%s: %s\n", getenv("CNN_CPU_KERNEL"), cnn_last_error());
         return test_finish("test_gemm_cpu --expect-kernel-error");
     }
+    CHECK_OK(cnn_cpu_backend_create(0, &cpu));
+    if (!cpu) return test_finish("test_gemm_cpu");
     if (kernel) {
-        cnn_status s = gemm_packed_set_kernel(kernel);
+        cnn_status s = cnn_cpu_backend_set_kernel(cpu, kernel);
         if (s == CNN_ERR_UNSUPPORTED) test_skip(cnn_last_error());
         CHECK_OK(s);
     }
-    const gemm_ukernel *uk = NULL;
-    CHECK_OK(gemm_packed_kernel(&uk));
+    const gemm_ukernel *uk = cnn_cpu_ctx_of(cpu)->kernel;
     if (expect_kernel && uk && strcmp(uk->name, expect_kernel) != 0) {
         fprintf(stderr, "the packed GEMM uses the %s micro-kernel, expected %s\n", uk->name, expect_kernel);
         test_failures++;
     }
     if (!kernel && !expect_kernel) check_kernel_selection();
     printf("packed GEMM micro-kernel: %s (%dx%d); %d OpenMP threads\n", uk ? uk->name : "?", uk ? uk->mr : 0,
-           uk ? uk->nr : 0, omp_get_max_threads());
+           uk ? uk->nr : 0, cnn_cpu_backend_threads(cpu));
 
     cnn_rng rng;
     cnn_rng_seed(&rng, 20240611);
@@ -331,5 +356,6 @@ int main(int argc, char **argv) {
     for (int v = 0; v < cnn_cpu_gemm_variant_count && v < 32; v++)
         if (selected(cnn_cpu_gemm_variants[v].name))
             printf("  %-10s %.4f\n", cnn_cpu_gemm_variants[v].name, worst_seen[v]);
+    cnn_backend_destroy(cpu);
     return test_finish("test_gemm_cpu");
 }

@@ -66,18 +66,18 @@ static void test_linear(int B, int in, int out) {
     to_double(G, Gd, ny);
     char what[96];
 
-    CHECK_OK(linear_forward(be, X, W, b, Y, B, in, out, false));
+    CHECK_OK(cnn_linear_forward(be, X, W, b, Y, B, in, out, false));
     test_linear_ref(Xd, Wd, bd, ref, B, in, out);
     snprintf(what, sizeof what, "linear_forward B=%d in=%d out=%d", B, in, out);
     CHECK(test_close(what, Y, ref, ny, TOL, TOL));
 
     // fused bias + ReLU: max(reference, 0)
-    CHECK_OK(linear_forward(be, X, W, b, Y, B, in, out, true));
+    CHECK_OK(cnn_linear_forward(be, X, W, b, Y, B, in, out, true));
     for (size_t i = 0; i < ny; i++) ref[i] = ref[i] > 0 ? ref[i] : 0;
     snprintf(what, sizeof what, "linear_forward+relu B=%d in=%d out=%d", B, in, out);
     CHECK(test_close(what, Y, ref, ny, TOL, TOL));
 
-    CHECK_OK(linear_backward(be, X, W, G, dW, db, dX, B, in, out));
+    CHECK_OK(cnn_linear_backward(be, X, W, G, dW, db, dX, B, in, out));
     FD_GRAD(Wd, nw, ref, linear_objective(Xd, Wd, bd, Gd, B, in, out));
     snprintf(what, sizeof what, "linear dW B=%d in=%d out=%d", B, in, out);
     CHECK(test_close(what, dW, ref, nw, TOL, TOL));
@@ -90,7 +90,7 @@ static void test_linear(int B, int in, int out) {
 
     // dX == NULL (first layer) still gives dW and db, and writes nothing else
     memset(dW, 0, nw * sizeof *dW);
-    CHECK_OK(linear_backward(be, X, W, G, dW, db, NULL, B, in, out));
+    CHECK_OK(cnn_linear_backward(be, X, W, G, dW, db, NULL, B, in, out));
     FD_GRAD(Wd, nw, ref, linear_objective(Xd, Wd, bd, Gd, B, in, out));
     CHECK(test_close("linear dW without dX", dW, ref, nw, TOL, TOL));
 
@@ -114,15 +114,15 @@ static void test_relu(size_t n) {
     test_fill_uniform(&rng, G, n, -1, 1);
     to_double(X, Xd, n);
     to_double(G, Gd, n);
-    CHECK_OK(relu_forward(be, X, Y, n));
+    CHECK_OK(cnn_relu_forward(be, X, Y, n));
     for (size_t i = 0; i < n; i++) ref[i] = Xd[i] > 0 ? Xd[i] : 0;
     CHECK(test_close("relu_forward", Y, ref, n, 0, 0));
-    CHECK_OK(relu_backward(be, Y, G, dX, n));
+    CHECK_OK(cnn_relu_backward(be, Y, G, dX, n));
     FD_GRAD(Xd, n, ref, relu_objective(Xd, Gd, n));
     CHECK(test_close("relu_backward", dX, ref, n, TOL, TOL));
     // in place (dX == dY), as the model uses it
     memcpy(dX, G, n * sizeof *dX);
-    CHECK_OK(relu_backward(be, Y, dX, dX, n));
+    CHECK_OK(cnn_relu_backward(be, Y, dX, dX, n));
     CHECK(test_close("relu_backward in place", dX, ref, n, TOL, TOL));
     free(X), free(Y), free(G), free(dX), free(Xd), free(Gd), free(ref);
 }
@@ -136,7 +136,7 @@ static void test_softmax_xent(int B, int C) {
     test_fill_uniform(&rng, Z, n, -4, 4);
     for (int i = 0; i < B; i++) labels[i] = (int32_t)(cnn_rng_u64(&rng) % C);
     to_double(Z, Zd, n);
-    CHECK_OK(softmax_xent_backward(be, Z, labels, B, C, dZ, stats));
+    CHECK_OK(cnn_softmax_xent_backward(be, Z, labels, dZ, stats, B, C));
     double Lref = test_xent_ref(Zd, labels, B, C);
     double loss = stats[0] / B;
     if (fabs(loss - Lref) > TOL * (1 + fabs(Lref))) {
@@ -157,11 +157,11 @@ static void test_softmax_xent(int B, int C) {
     CHECK(test_close(what, dZ, ref, n, TOL, TOL));
     // forward only: accumulates without writing a gradient
     float stats2[2] = {1.0f, 2.0f};
-    CHECK_OK(softmax_xent_forward(be, Z, labels, B, C, stats2));
+    CHECK_OK(cnn_softmax_xent_forward(be, Z, labels, stats2, B, C));
     CHECK(fabs(stats2[0] - 1.0f - stats[0]) <= 1e-5 * (1 + fabs(stats[0])) && stats2[1] == 2.0f + stats[1]);
     // an out-of-range label is an error, not a wild read
     labels[0] = C;
-    CHECK(softmax_xent_forward(be, Z, labels, B, C, stats2) == CNN_ERR_INVALID_ARG);
+    CHECK(cnn_softmax_xent_forward(be, Z, labels, stats2, B, C) == CNN_ERR_INVALID_ARG);
     free(Z), free(dZ), free(labels), free(Zd), free(ref);
 }
 
@@ -180,7 +180,7 @@ static void test_mse(int B, int C) {
     test_fill_uniform(&rng, T, n, -2, 2);
     to_double(P, Pd, n);
     to_double(T, Td, n);
-    CHECK_OK(mse_backward(be, P, T, B, C, dP, stats));
+    CHECK_OK(cnn_mse_backward(be, P, T, dP, stats, B, C));
     double Lref = mse_ref(Pd, Td, B, C);
     CHECK(fabs(stats[0] / B - Lref) <= TOL * (1 + Lref));
     FD_GRAD(Pd, n, ref, mse_ref(Pd, Td, B, C));
@@ -209,7 +209,7 @@ static void test_sgd(void) {
             v[i] = mom * v[i] + g;
             w[i] -= lr * v[i];
         }
-        CHECK_OK(sgd_step(be, &a, lr, mom, wd));
+        CHECK_OK(cnn_sgd_step(be, &a, lr, mom, wd));
     }
     CHECK(test_close("sgd params after 3 steps", a.base, w, n, 1e-6, 1e-5));
     CHECK(test_close("sgd momentum after 3 steps", a.base + 2 * n, v, n, 1e-6, 1e-5));
@@ -221,7 +221,7 @@ static void test_sgd(void) {
 static void test_he_init(void) {
     const int out = 512, in = 784;
     float *W = falloc((size_t)out * in);
-    he_normal_init(&rng, W, out, in);
+    cnn_he_normal_init(&rng, W, out, in);
     double sum = 0, sq = 0;
     size_t n = (size_t)out * in;
     for (size_t i = 0; i < n; i++) sum += W[i], sq += (double)W[i] * W[i];
@@ -267,7 +267,7 @@ static double mlp_ref_loss(const mlp_ref *r) {
 static void test_mlp_gradient(int B, const int *hidden, int n_hidden) {
     cnn_model m;
     const int in = 9, C = 4;
-    CHECK_OK(cnn_mlp_create(be, in, hidden, n_hidden, C, 42, &m));
+    CHECK_OK(cnn_model_create(be, "mlp", in, 1, 1, hidden, n_hidden, C, 42, &m));
     CHECK_OK(cnn_model_reserve(&m, be, B));
     float *X = falloc((size_t)B * in), stats[2] = {0, 0};
     int32_t *labels = calloc(B, sizeof *labels);
@@ -276,7 +276,7 @@ static void test_mlp_gradient(int B, const int *hidden, int n_hidden) {
     for (size_t i = 0; i < m.arena.n; i++) // nonzero biases so every gradient path is exercised
         if (m.arena.base[i] == 0) m.arena.base[i] = 0.1f * (float)(cnn_rng_uniform(&rng) - 0.5);
     CHECK_OK(cnn_model_forward(&m, be, X, B));
-    CHECK_OK(softmax_xent_backward(be, cnn_model_logits(&m), labels, B, C, cnn_model_dlogits(&m), stats));
+    CHECK_OK(cnn_softmax_xent_backward(be, cnn_model_logits(&m), labels, cnn_model_dlogits(&m), stats, B, C));
     CHECK_OK(cnn_model_backward(&m, be, X, B));
 
     double *Xd = dalloc((size_t)B * in), *ref = dalloc(m.arena.n);
@@ -294,7 +294,7 @@ static void test_mlp_gradient(int B, const int *hidden, int n_hidden) {
 
 int main(void) {
     cnn_rng_seed(&rng, 2024);
-    CHECK_OK(cnn_backend_create("cpu", "naive", 1, &be));
+    CHECK_OK(cnn_backend_create("cpu", "naive", 1, 0, &be));
     if (!be) return test_finish("test_layers");
     const int Bs[] = {1, 3, 17}, ins[] = {1, 7, 33}, outs[] = {1, 5, 10};
     for (int i = 0; i < 3; i++)
@@ -315,7 +315,7 @@ int main(void) {
     test_mlp_gradient(3, NULL, 0);
     // the same layers with the OpenBLAS GEMM
     cnn_backend_destroy(be);
-    CHECK_OK(cnn_backend_create("cpu", "openblas", 2, &be));
+    CHECK_OK(cnn_backend_create("cpu", "openblas", 2, 0, &be));
     test_linear(17, 33, 10);
     test_mlp_gradient(5, h2, 2);
     cnn_backend_destroy(be);

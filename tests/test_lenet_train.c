@@ -36,7 +36,7 @@ int main(void) {
     if (test_failures) return test_finish("test_lenet_train");
 
     cnn_backend *be = NULL;
-    CHECK_OK(cnn_backend_create("cpu", NULL, 0, &be));
+    CHECK_OK(cnn_backend_create("cpu", NULL, 0, 0, &be));
     cnn_model m;
     CHECK_OK(cnn_model_create(be, "lenet", 1, ds.train.rows, ds.train.cols, NULL, 0, ds.n_classes, 1, &m));
     if (test_failures) return test_finish("test_lenet_train");

@@ -40,7 +40,7 @@ int main(void) {
 
     // gather: rows follow the permutation, pixels are scaled and shifted, the cursor advances by B
     cnn_backend *be = NULL;
-    CHECK_OK(cnn_backend_create("cpu", NULL, 1, &be));
+    CHECK_OK(cnn_backend_create("cpu", NULL, 1, 0, &be));
     if (!be) return test_finish("test_perm");
     enum { N = 50, D = 3, B = 7 };
     uint8_t images[N * D], labels[N];
@@ -51,7 +51,7 @@ int main(void) {
     cnn_batch_cursor cur = {cnn_perm_make(N, 99), 14, 0};
     float X[B * D];
     int32_t y[B];
-    CHECK_OK(be->gather(be, images, labels, D, &cur, B, 0.5f, -1.0f, X, y, true));
+    CHECK_OK(be->ops->gather(be, images, labels, &cur, X, y, B, D, 0.5f, -1.0f, true));
     for (int i = 0; i < B; i++) {
         uint32_t j = cnn_perm_apply(&cur.perm, 14 + i);
         CHECK(y[i] == labels[j]);
@@ -60,7 +60,7 @@ int main(void) {
     CHECK(cur.start == 14 + B);
     // a batch running past the end is an error, and the cursor does not move
     cur.start = N - 3;
-    CHECK(be->gather(be, images, labels, D, &cur, B, 1.0f, 0.0f, X, y, true) == CNN_ERR_INVALID_ARG);
+    CHECK(be->ops->gather(be, images, labels, &cur, X, y, B, D, 1.0f, 0.0f, true) == CNN_ERR_INVALID_ARG);
     CHECK(cur.start == N - 3);
     cnn_backend_destroy(be);
     return test_finish("test_perm");

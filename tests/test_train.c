@@ -77,10 +77,10 @@ static void recorder_init(recorder *r) {
 static cnn_status run(const cnn_dataset *ds, const char *gemm, cnn_train_config cfg, recorder *rec,
                       cnn_train_result *res) {
     cnn_backend *be = NULL;
-    CNN_TRY(cnn_backend_create("cpu", gemm, 2, &be));
+    CNN_TRY(cnn_backend_create("cpu", gemm, 2, 0, &be));
     cnn_model m;
     const int hidden[] = {512};
-    cnn_status s = cnn_mlp_create(be, 784, hidden, 1, 10, cfg.seed, &m);
+    cnn_status s = cnn_model_create(be, "mlp", 784, 1, 1, hidden, 1, 10, cfg.seed, &m);
     if (s == CNN_OK) {
         const cnn_train_observer *obs[] = {&rec->obs};
         s = cnn_train(be, &m, ds, &cfg, obs, 1, res);

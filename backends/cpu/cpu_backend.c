@@ -31,7 +31,8 @@ static void cpu_free(cnn_backend *be, void *ptr) {
     free(ptr);
 }
 
-static cnn_status cpu_memcpy(cnn_backend *be, void *dst, const void *src, size_t bytes) {
+// Upload, download and copy alike: host memory is the device's.
+static cnn_status cpu_memcpy(cnn_backend *be, const void *src, void *dst, size_t bytes) {
     (void)be;
     if (bytes) memmove(dst, src, bytes);
     return CNN_OK;
@@ -39,8 +40,8 @@ static cnn_status cpu_memcpy(cnn_backend *be, void *dst, const void *src, size_t
 
 // x is (n): x[i] = value.
 static cnn_status cpu_fill(cnn_backend *be, float *x, size_t n, float value) {
-    (void)be;
-#pragma omp parallel for schedule(static) if (n >= CPU_PARALLEL_MIN)
+    const int threads = cnn_cpu_ctx_of(be)->threads;
+#pragma omp parallel for schedule(static) num_threads(threads) if (n >= CPU_PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) x[i] = value;
     return CNN_OK;
 }
@@ -50,10 +51,10 @@ static cnn_status cpu_sync(cnn_backend *be) {
     return CNN_OK;
 }
 
-// Y is (B,N), b is (N): Y += b, then ReLU when relu.
-static cnn_status cpu_bias_add(cnn_backend *be, float *Y, const float *b, int B, int N, bool relu) {
-    (void)be;
-#pragma omp parallel for schedule(static) if ((size_t)B * N >= CPU_PARALLEL_MIN)
+// b is (N), Y is (B,N): Y += b, then ReLU when relu.
+static cnn_status cpu_bias_add(cnn_backend *be, const float *b, float *Y, int B, int N, bool relu) {
+    const int threads = cnn_cpu_ctx_of(be)->threads;
+#pragma omp parallel for schedule(static) num_threads(threads) if ((size_t)B * N >= CPU_PARALLEL_MIN)
     for (int i = 0; i < B; i++) {
         float *y = Y + (size_t)i * N;
         if (relu)
@@ -69,16 +70,16 @@ static cnn_status cpu_bias_add(cnn_backend *be, float *Y, const float *b, int B,
 
 // x, y are (n): y = max(x, 0).
 static cnn_status cpu_relu_forward(cnn_backend *be, const float *x, float *y, size_t n) {
-    (void)be;
-#pragma omp parallel for schedule(static) if (n >= CPU_PARALLEL_MIN)
+    const int threads = cnn_cpu_ctx_of(be)->threads;
+#pragma omp parallel for schedule(static) num_threads(threads) if (n >= CPU_PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
     return CNN_OK;
 }
 
 // y, dy, dx are (n): dx = dy where y > 0, else 0.
 static cnn_status cpu_relu_backward(cnn_backend *be, const float *y, const float *dy, float *dx, size_t n) {
-    (void)be;
-#pragma omp parallel for schedule(static) if (n >= CPU_PARALLEL_MIN)
+    const int threads = cnn_cpu_ctx_of(be)->threads;
+#pragma omp parallel for schedule(static) num_threads(threads) if (n >= CPU_PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
     return CNN_OK;
 }
@@ -86,8 +87,8 @@ static cnn_status cpu_relu_backward(cnn_backend *be, const float *y, const float
 // logits is (B,C), labels is (B), dlogits is (B,C) or NULL, stats is (2).
 // Row sums are accumulated in double and added to stats in row order, so the
 // result does not depend on the number of threads.
-static cnn_status cpu_softmax_xent(cnn_backend *be, const float *logits, const int32_t *labels, int B, int C,
-                                   float grad_scale, float *dlogits, float *stats) {
+static cnn_status cpu_softmax_xent(cnn_backend *be, const float *logits, const int32_t *labels, float *dlogits,
+                                   float *stats, int B, int C, float grad_scale) {
     (void)be;
     double loss = 0.0, correct = 0.0;
     for (int i = 0; i < B; i++) {
@@ -124,8 +125,8 @@ static int row_argmax(const float *x, int C) {
 }
 
 // pred, target, dpred are (B,C), stats is (2): mean squared error over classes.
-static cnn_status cpu_mse(cnn_backend *be, const float *pred, const float *target, int B, int C, float grad_scale,
-                          float *dpred, float *stats) {
+static cnn_status cpu_mse(cnn_backend *be, const float *pred, const float *target, float *dpred, float *stats,
+                          int B, int C, float grad_scale) {
     (void)be;
     double loss = 0.0, correct = 0.0;
     for (int i = 0; i < B; i++) {
@@ -147,11 +148,11 @@ static cnn_status cpu_mse(cnn_backend *be, const float *pred, const float *targe
 // X is (B,N), y is (N): y = beta y + column sums of X. Rows are walked in
 // order (stride-1 inner loop); each column is still summed in row order, so
 // the result does not depend on the number of threads.
-static cnn_status cpu_colsum(cnn_backend *be, const float *X, int B, int N, float beta, float *y) {
-    (void)be;
+static cnn_status cpu_colsum(cnn_backend *be, const float *X, float *y, int B, int N, float beta) {
+    const int threads = cnn_cpu_ctx_of(be)->threads;
     enum { CHUNK = 256 };
     const int n_chunks = (N + CHUNK - 1) / CHUNK;
-#pragma omp parallel for schedule(static) if ((size_t)B * N >= CPU_PARALLEL_MIN && n_chunks > 1)
+#pragma omp parallel for schedule(static) num_threads(threads) if ((size_t)B * N >= CPU_PARALLEL_MIN && n_chunks > 1)
     for (int c = 0; c < n_chunks; c++) {
         const int j0 = c * CHUNK, j1 = j0 + CHUNK < N ? j0 + CHUNK : N;
         float acc[CHUNK];
@@ -165,11 +166,11 @@ static cnn_status cpu_colsum(cnn_backend *be, const float *X, int B, int N, floa
     return CNN_OK;
 }
 
-// w, g, v are (n): SGD with momentum and weight decay, PyTorch's formulation.
-static cnn_status cpu_sgd(cnn_backend *be, float *w, const float *g, float *v, size_t n, float lr, float momentum,
+// g, w, v are (n): SGD with momentum and weight decay, PyTorch's formulation.
+static cnn_status cpu_sgd(cnn_backend *be, const float *g, float *w, float *v, size_t n, float lr, float momentum,
                           float wd) {
-    (void)be;
-#pragma omp parallel for schedule(static) if (n >= CPU_PARALLEL_MIN)
+    const int threads = cnn_cpu_ctx_of(be)->threads;
+#pragma omp parallel for schedule(static) num_threads(threads) if (n >= CPU_PARALLEL_MIN)
     for (size_t i = 0; i < n; i++) {
         float grad = g[i] + wd * w[i];
         float vel = momentum * v[i] + grad;
@@ -182,16 +183,16 @@ static cnn_status cpu_sgd(cnn_backend *be, float *w, const float *g, float *v, s
 // images is (n,D) uint8, labels is (n) uint8, cursor is one cnn_batch_cursor,
 // X is (B,D), y is (B): gathers examples perm(start + i), normalises them,
 // then moves the cursor on by B when advance.
-static cnn_status cpu_gather(cnn_backend *be, const uint8_t *images, const uint8_t *labels, int D,
-                             cnn_batch_cursor *cursor, int B, float scale, float shift, float *X, int32_t *y,
+static cnn_status cpu_gather(cnn_backend *be, const uint8_t *images, const uint8_t *labels,
+                             cnn_batch_cursor *cursor, float *X, int32_t *y, int B, int D, float scale, float shift,
                              bool advance) {
-    (void)be;
+    const int threads = cnn_cpu_ctx_of(be)->threads;
     const cnn_perm perm = cursor->perm;
     const uint32_t start = cursor->start;
     if ((uint64_t)start + (uint64_t)B > perm.n)
         return cnn_error(CNN_ERR_INVALID_ARG, "gather: batch [%u, %u) runs past the %u examples", start,
                          start + (uint32_t)B, perm.n);
-#pragma omp parallel for schedule(static) if ((size_t)B * D >= CPU_PARALLEL_MIN)
+#pragma omp parallel for schedule(static) num_threads(threads) if ((size_t)B * D >= CPU_PARALLEL_MIN)
     for (int i = 0; i < B; i++) {
         uint32_t j = cnn_perm_apply(&perm, start + (uint32_t)i);
         const uint8_t *src = images + (size_t)j * D;
@@ -203,41 +204,65 @@ static cnn_status cpu_gather(cnn_backend *be, const uint8_t *images, const uint8
     return CNN_OK;
 }
 
-static void cpu_destroy(cnn_backend *be) { free(be); }
+static void cpu_destroy(cnn_backend *be) {
+    free(be->ctx);
+    free(be);
+}
+
+static const cnn_backend_ops cpu_ops = {
+    .destroy = cpu_destroy,
+    .alloc = cpu_alloc,
+    .free = cpu_free,
+    .upload = cpu_memcpy,
+    .download = cpu_memcpy,
+    .copy = cpu_memcpy,
+    .fill = cpu_fill,
+    .sync = cpu_sync,
+    .bias_add = cpu_bias_add,
+    .relu_forward = cpu_relu_forward,
+    .relu_backward = cpu_relu_backward,
+    .softmax_xent = cpu_softmax_xent,
+    .mse = cpu_mse,
+    .colsum = cpu_colsum,
+    .sgd = cpu_sgd,
+    .gather = cpu_gather,
+    // no graphs: capture_begin, capture_end, graph_launch, graph_destroy stay NULL
+    .im2col = cnn_cpu_im2col, // convolution and pooling: cpu_conv.c
+    .col2im = cnn_cpu_col2im,
+    .transpose = cnn_cpu_transpose,
+    .maxpool_forward = cnn_cpu_maxpool_forward,
+    .maxpool_backward = cnn_cpu_maxpool_backward,
+};
 
 cnn_status cnn_cpu_backend_create(int threads, cnn_backend **out) {
     *out = NULL;
-    if (threads < 0) return cnn_error(CNN_ERR_INVALID_ARG, "--threads must be >= 0 (0 means all cores), got %d", threads);
+    if (threads < 0 || threads > CNN_CPU_MAX_THREADS)
+        return cnn_error(CNN_ERR_INVALID_ARG, "--threads must be in [0, %d] (0 means all cores), got %d",
+                         CNN_CPU_MAX_THREADS, threads);
+    const gemm_ukernel *kernel = NULL;
+    CNN_TRY(gemm_default_kernel(&kernel));
     cnn_backend *be = calloc(1, sizeof *be);
-    if (!be) return cnn_error(CNN_ERR_NOMEM, "out of memory creating the CPU backend");
-    if (threads > 0) {
-        omp_set_num_threads(threads);
-        openblas_set_num_threads(threads);
+    cnn_cpu_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!be || !ctx) {
+        free(be);
+        free(ctx);
+        return cnn_error(CNN_ERR_NOMEM, "out of memory creating the CPU backend");
     }
-    int used = threads > 0 ? threads : omp_get_max_threads();
+    ctx->threads = threads > 0 ? threads : omp_get_max_threads(); // OMP_NUM_THREADS, else the cores
+    ctx->kernel = kernel;
+    be->ops = &cpu_ops;
+    be->ctx = ctx;
     be->name = "cpu";
     be->device = CNN_DEVICE_CPU;
     be->gemm_variants = cnn_cpu_gemm_variants;
     be->n_gemm_variants = cnn_cpu_gemm_variant_count;
     be->default_gemm = cnn_cpu_gemm_default;
-    snprintf(be->device_desc, sizeof be->device_desc, "CPU, %d thread%s", used, used == 1 ? "" : "s");
-    be->destroy = cpu_destroy;
-    be->alloc = cpu_alloc;
-    be->free = cpu_free;
-    be->upload = cpu_memcpy;
-    be->download = cpu_memcpy;
-    be->copy = cpu_memcpy;
-    be->fill = cpu_fill;
-    be->sync = cpu_sync;
-    be->bias_add = cpu_bias_add;
-    be->relu_forward = cpu_relu_forward;
-    be->relu_backward = cpu_relu_backward;
-    be->softmax_xent = cpu_softmax_xent;
-    be->mse = cpu_mse;
-    be->colsum = cpu_colsum;
-    be->sgd = cpu_sgd;
-    be->gather = cpu_gather;
-    cnn_cpu_conv_register(be); // im2col, col2im, transpose, maxpool (cpu_conv.c)
+    snprintf(be->device_desc, sizeof be->device_desc, "CPU, %d thread%s", ctx->threads,
+             ctx->threads == 1 ? "" : "s");
     *out = be;
     return CNN_OK;
+}
+
+int cnn_cpu_backend_threads(const cnn_backend *be) {
+    return be->device == CNN_DEVICE_CPU ? cnn_cpu_ctx_of(be)->threads : 0;
 }

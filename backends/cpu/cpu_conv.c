@@ -10,6 +10,7 @@
 
 #include "core/backend.h"
 #include "cpu_conv.h"
+#include "gemm.h"
 
 // Loops below this many elements run on one thread: forking costs more.
 #define CONV_PARALLEL_MIN 32768
@@ -32,11 +33,12 @@ static inline void window_rows(float *dst, size_t K, const float *src, int Wo, i
 // window at (oy,ox) of image b, laid out (c,ky,kx); zeros where it covers
 // padding. Filled one (c,ky) slice at a time across a whole output row, so
 // the checks for padding are made per row, not per element.
-static cnn_status cpu_im2col(cnn_backend *be, const float *X, int B, const cnn_window *g, float *col) {
-    (void)be;
+cnn_status cnn_cpu_im2col(cnn_backend *be, const float *X, float *col, int B, const cnn_window *g) {
+    const int threads = cnn_cpu_ctx_of(be)->threads;
     const int C = g->C, H = g->H, W = g->W, k = g->k, s = g->stride, p = g->pad, Ho = g->Hout, Wo = g->Wout;
     const size_t K = (size_t)C * k * k;
-#pragma omp parallel for collapse(2) schedule(static) if ((size_t)B * Ho * Wo * K >= CONV_PARALLEL_MIN)
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) \
+    if ((size_t)B * Ho * Wo * K >= CONV_PARALLEL_MIN)
     for (int b = 0; b < B; b++)
         for (int oy = 0; oy < Ho; oy++) {
             float *rows = col + ((size_t)b * Ho + oy) * Wo * K; // the Wo windows of output row oy
@@ -75,11 +77,12 @@ static inline void window_rows_add(float *dst, const float *src, size_t K, int W
 // are dropped). One thread owns each (image, channel) plane, and every pixel
 // receives its terms in row-major order of the windows (oy, then ox), so the
 // sums are deterministic (the CUDA kernel gathers in the same order).
-static cnn_status cpu_col2im(cnn_backend *be, const float *col, int B, const cnn_window *g, float *dX) {
-    (void)be;
+cnn_status cnn_cpu_col2im(cnn_backend *be, const float *col, float *dX, int B, const cnn_window *g) {
+    const int threads = cnn_cpu_ctx_of(be)->threads;
     const int C = g->C, H = g->H, W = g->W, k = g->k, s = g->stride, p = g->pad, Ho = g->Hout, Wo = g->Wout;
     const size_t K = (size_t)C * k * k;
-#pragma omp parallel for collapse(2) schedule(static) if ((size_t)B * Ho * Wo * K >= CONV_PARALLEL_MIN)
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) \
+    if ((size_t)B * Ho * Wo * K >= CONV_PARALLEL_MIN)
     for (int b = 0; b < B; b++)
         for (int c = 0; c < C; c++) {
             float *plane = dX + ((size_t)b * C + c) * H * W;
@@ -99,10 +102,11 @@ static cnn_status cpu_col2im(cnn_backend *be, const float *col, int B, const cnn
 }
 
 // src is (n, rows, cols), dst is (n, cols, rows): dst[i][c][r] = src[i][r][c].
-static cnn_status cpu_transpose(cnn_backend *be, const float *src, int n, int rows, int cols, float *dst) {
-    (void)be;
+cnn_status cnn_cpu_transpose(cnn_backend *be, const float *src, float *dst, int n, int rows, int cols) {
+    const int threads = cnn_cpu_ctx_of(be)->threads;
     const size_t plane = (size_t)rows * cols;
-#pragma omp parallel for collapse(2) schedule(static) if ((size_t)n * plane >= CONV_PARALLEL_MIN)
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) \
+    if ((size_t)n * plane >= CONV_PARALLEL_MIN)
     for (int i = 0; i < n; i++)
         for (int c = 0; c < cols; c++) {
             const float *s = src + i * plane + c;
@@ -114,12 +118,13 @@ static cnn_status cpu_transpose(cnn_backend *be, const float *src, int n, int ro
 
 // X is (B, C*H*W), Y and argmax are (B, C*Hout*Wout): the maximum of each
 // window and its position y*W + x in the plane (the first one on ties).
-static cnn_status cpu_maxpool_forward(cnn_backend *be, const float *X, int B, const cnn_window *g, float *Y,
-                                      int32_t *argmax) {
-    (void)be;
+cnn_status cnn_cpu_maxpool_forward(cnn_backend *be, const float *X, float *Y, int32_t *argmax, int B,
+                                   const cnn_window *g) {
+    const int threads = cnn_cpu_ctx_of(be)->threads;
     if (g->pad != 0) return cnn_error(CNN_ERR_INVALID_ARG, "maxpool: padding is not supported (got pad %d)", g->pad);
     const int C = g->C, H = g->H, W = g->W, k = g->k, s = g->stride, Ho = g->Hout, Wo = g->Wout;
-#pragma omp parallel for collapse(2) schedule(static) if ((size_t)B * C * H * W >= CONV_PARALLEL_MIN)
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) \
+    if ((size_t)B * C * H * W >= CONV_PARALLEL_MIN)
     for (int b = 0; b < B; b++)
         for (int c = 0; c < C; c++) {
             const float *in = X + ((size_t)b * C + c) * H * W;
@@ -143,11 +148,12 @@ static cnn_status cpu_maxpool_forward(cnn_backend *be, const float *X, int B, co
 
 // dY and argmax are (B, C*Hout*Wout), dX is (B, C*H*W): dX = 0, then each
 // window's gradient goes to its argmax, windows in row order (one thread per plane).
-static cnn_status cpu_maxpool_backward(cnn_backend *be, const float *dY, const int32_t *argmax, int B,
-                                       const cnn_window *g, float *dX) {
-    (void)be;
+cnn_status cnn_cpu_maxpool_backward(cnn_backend *be, const float *dY, const int32_t *argmax, float *dX, int B,
+                                    const cnn_window *g) {
+    const int threads = cnn_cpu_ctx_of(be)->threads;
     const int C = g->C, H = g->H, W = g->W, Ho = g->Hout, Wo = g->Wout;
-#pragma omp parallel for collapse(2) schedule(static) if ((size_t)B * C * H * W >= CONV_PARALLEL_MIN)
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) \
+    if ((size_t)B * C * H * W >= CONV_PARALLEL_MIN)
     for (int b = 0; b < B; b++)
         for (int c = 0; c < C; c++) {
             float *plane = dX + ((size_t)b * C + c) * H * W;
@@ -157,12 +163,4 @@ static cnn_status cpu_maxpool_backward(cnn_backend *be, const float *dY, const i
             for (int i = 0; i < Ho * Wo; i++) plane[am[i]] += d[i];
         }
     return CNN_OK;
-}
-
-void cnn_cpu_conv_register(cnn_backend *be) {
-    be->im2col = cpu_im2col;
-    be->col2im = cpu_col2im;
-    be->transpose = cpu_transpose;
-    be->maxpool_forward = cpu_maxpool_forward;
-    be->maxpool_backward = cpu_maxpool_backward;
 }

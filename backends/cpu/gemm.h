@@ -5,29 +5,30 @@
 #define CNN_CPU_GEMM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/backend.h"
 
 // ---- the ladder -------------------------------------------------------------
 
 // C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C: plain i-j-k triple loop.
-cnn_status gemm_naive(bool transa, bool transb, int M, int N, int K, float alpha, const float *A, int lda,
-                      const float *B, int ldb, float beta, float *C, int ldc);
+cnn_status gemm_naive(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha, const float *A,
+                      int lda, const float *B, int ldb, float beta, float *C, int ldc);
 // C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C: loops reordered so the innermost one is stride-1.
-cnn_status gemm_reorder(bool transa, bool transb, int M, int N, int K, float alpha, const float *A, int lda,
-                        const float *B, int ldb, float beta, float *C, int ldc);
+cnn_status gemm_reorder(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha, const float *A,
+                        int lda, const float *B, int ldb, float beta, float *C, int ldc);
 // C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C: reorder's loops run tile by tile (cache blocking).
-cnn_status gemm_blocked(bool transa, bool transb, int M, int N, int K, float alpha, const float *A, int lda,
-                        const float *B, int ldb, float beta, float *C, int ldc);
+cnn_status gemm_blocked(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha, const float *A,
+                        int lda, const float *B, int ldb, float beta, float *C, int ldc);
 // C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C: blocked, output tiles shared among OpenMP threads.
-cnn_status gemm_parallel(bool transa, bool transb, int M, int N, int K, float alpha, const float *A, int lda,
-                         const float *B, int ldb, float beta, float *C, int ldc);
+cnn_status gemm_parallel(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha,
+                         const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 // C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C: packed panels and a SIMD register micro-kernel.
-cnn_status gemm_packed(bool transa, bool transb, int M, int N, int K, float alpha, const float *A, int lda,
-                       const float *B, int ldb, float beta, float *C, int ldc);
+cnn_status gemm_packed(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha, const float *A,
+                       int lda, const float *B, int ldb, float beta, float *C, int ldc);
 // C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C: OpenBLAS cblas_sgemm, the reference.
-cnn_status gemm_openblas(bool transa, bool transb, int M, int N, int K, float alpha, const float *A, int lda,
-                         const float *B, int ldb, float beta, float *C, int ldc);
+cnn_status gemm_openblas(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha,
+                         const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
 // All CPU GEMMs in ladder order, and how many there are.
 extern const cnn_gemm_variant cnn_cpu_gemm_variants[];
@@ -100,14 +101,24 @@ extern const gemm_ukernel gemm_ukernel_scalar; // gemm_kernel_scalar.c: 4x8, por
 // The portable packer (gemm_packed.c), for kernels without their own.
 void gemm_pack_portable(int W, int w, int kc, const float *src, ptrdiff_t rs, ptrdiff_t cs, float *dst);
 
-// The instruction set (micro-kernel) the CPU GEMMs use. By default the
-// widest this CPU runs (CPUID); the environment variable
+// The instruction set (micro-kernel) a new CPU backend starts with: the
+// widest this CPU runs (CPUID), unless the environment variable
 // CNN_CPU_KERNEL=avx512|avx2|scalar, read on first use, forces one. Fails
 // (with what to do) when the forced one is unknown or this CPU cannot run it.
-cnn_status gemm_packed_kernel(const gemm_ukernel **out);
-// Forces the micro-kernel by name (NULL: back to CNN_CPU_KERNEL or CPUID).
-// For tests and benchmarks: not safe while another thread runs a GEMM.
-cnn_status gemm_packed_set_kernel(const char *name);
+cnn_status gemm_default_kernel(const gemm_ukernel **out);
+// Chooses backend be's micro-kernel by name (NULL: back to CNN_CPU_KERNEL or
+// CPUID). For tests and benchmarks: not while another thread uses be.
+cnn_status cnn_cpu_backend_set_kernel(cnn_backend *be, const char *name);
+
+// The CPU backend's state (be->ctx): everything its ops and GEMMs need.
+typedef struct {
+    int threads;                  // OpenMP threads for every op and GEMM of this backend
+    const gemm_ukernel *kernel;   // the micro-kernel (and reorder loops) its GEMMs use
+    _Atomic int64_t crowded_until; // gemm_packed: run on one thread until then (ns; see LATE_START_NS)
+    _Atomic int64_t team_last_end; // gemm_packed: when its last team finished (ns)
+} cnn_cpu_ctx;
+
+static inline cnn_cpu_ctx *cnn_cpu_ctx_of(const cnn_backend *be) { return (cnn_cpu_ctx *)be->ctx; }
 // The micro-kernels this CPU can run, widest first; returns how many.
 int gemm_packed_kernels_supported(const gemm_ukernel **out, int max);
 

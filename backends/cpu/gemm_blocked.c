@@ -25,10 +25,9 @@ void gemm_blocked_tile(gemm_loops_fn loops, bool transa, bool transb, int i0, in
 // slices. The slice of B (128 x 256 floats, 128 KiB) fits in L2 and is
 // reused by all 64 rows of the tile; the C tile (64 KiB) stays there across
 // the K slices.
-cnn_status gemm_blocked(bool transa, bool transb, int M, int N, int K, float alpha, const float *A, int lda,
-                        const float *B, int ldb, float beta, float *C, int ldc) {
-    const gemm_ukernel *isa = NULL; // the reorder loops for the chosen instruction set
-    CNN_TRY(gemm_packed_kernel(&isa));
+cnn_status gemm_blocked(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha, const float *A,
+                        int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    const gemm_ukernel *isa = cnn_cpu_ctx_of(be)->kernel; // the reorder loops for the chosen instruction set
     for (int i0 = 0; i0 < M; i0 += GEMM_BLOCK_M)
         for (int j0 = 0; j0 < N; j0 += GEMM_BLOCK_N) {
             int m = M - i0 < GEMM_BLOCK_M ? M - i0 : GEMM_BLOCK_M;

@@ -12,8 +12,9 @@ void gemm_scale_c(int M, int N, float beta, float *C, int ldc) {
 
 // C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C: for each output element,
 // a dot product over k. The reference every faster variant is compared with.
-cnn_status gemm_naive(bool transa, bool transb, int M, int N, int K, float alpha, const float *A, int lda,
-                      const float *B, int ldb, float beta, float *C, int ldc) {
+cnn_status gemm_naive(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha, const float *A,
+                      int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    (void)be;
     for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++) {
             float acc = 0.0f;

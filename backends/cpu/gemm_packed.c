@@ -58,7 +58,6 @@ static const gemm_ukernel *env_kernel;     // CNN_CPU_KERNEL's choice, or CPUID'
 static cnn_status env_status = CNN_OK;      // why CNN_CPU_KERNEL cannot be used
 static char env_message[256];
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
-static const gemm_ukernel *forced_kernel;  // gemm_packed_set_kernel's choice
 
 static void read_env(void) {
     const char *name = getenv("CNN_CPU_KERNEL");
@@ -72,25 +71,22 @@ static void read_env(void) {
     env_kernel = best[0];
 }
 
-cnn_status gemm_packed_kernel(const gemm_ukernel **out) {
-    if (forced_kernel) {
-        *out = forced_kernel;
-        return CNN_OK;
-    }
+cnn_status gemm_default_kernel(const gemm_ukernel **out) {
     pthread_once(&env_once, read_env);
     if (env_status != CNN_OK) return cnn_error(env_status, "%s", env_message);
     *out = env_kernel;
     return CNN_OK;
 }
 
-cnn_status gemm_packed_set_kernel(const char *name) {
-    if (!name) {
-        forced_kernel = NULL;
-        return CNN_OK;
-    }
+cnn_status cnn_cpu_backend_set_kernel(cnn_backend *be, const char *name) {
+    if (be->device != CNN_DEVICE_CPU)
+        return cnn_error(CNN_ERR_INVALID_ARG, "the %s backend has no CPU micro-kernel to choose", be->name);
     const gemm_ukernel *k = NULL;
-    CNN_TRY(find_kernel(name, "gemm_packed_set_kernel", &k));
-    forced_kernel = k;
+    if (name)
+        CNN_TRY(find_kernel(name, "cnn_cpu_backend_set_kernel", &k));
+    else
+        CNN_TRY(gemm_default_kernel(&k));
+    cnn_cpu_ctx_of(be)->kernel = k;
     return CNN_OK;
 }
 
@@ -169,7 +165,6 @@ static int part_end(int p, int parts, int slivers, int unit, int total) {
 #define LATE_START_NS 200000    // 0.2 ms: a thread this late was not scheduled
 #define RECENT_NS 1000000       // the team's last call ended less than 1 ms ago
 #define BACKOFF_NS 100000000    // then 0.1 s on one thread, and try the team again
-static _Atomic int64_t crowded_until, team_last_end;
 
 static int64_t now_ns(void) {
     struct timespec ts;
@@ -250,10 +245,10 @@ static void run_part(const plan *p, int part) {
 
 // C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C: packed panels, an
 // SIMD register micro-kernel, each OpenMP thread on its own part of C.
-cnn_status gemm_packed(bool transa, bool transb, int M, int N, int K, float alpha, const float *A, int lda,
-                       const float *B, int ldb, float beta, float *C, int ldc) {
-    const gemm_ukernel *uk = NULL;
-    CNN_TRY(gemm_packed_kernel(&uk));
+cnn_status gemm_packed(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha, const float *A,
+                       int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    cnn_cpu_ctx *ctx = cnn_cpu_ctx_of(be);
+    const gemm_ukernel *uk = ctx->kernel;
     if (alpha == 0.0f) { // as in BLAS: A and B are not read
         gemm_scale_c(M, N, beta, C, ldc);
         return CNN_OK;
@@ -289,10 +284,10 @@ cnn_status gemm_packed(bool transa, bool transb, int M, int N, int K, float alph
     // repacks all of A, about 1/N of the arithmetic), except for the
     // small-K tile, where writing C dominates and a split by rows lets each
     // thread write one contiguous block of C.
-    int nt = omp_get_max_threads();
+    int nt = ctx->threads;
     const double macs = (double)M * N * K;
     const bool small = macs < BACKOFF_MAX_MACS;
-    if (nt > 1 && small && now_ns() < atomic_load(&crowded_until)) nt = 1; // see LATE_START_NS
+    if (nt > 1 && small && now_ns() < atomic_load(&ctx->crowded_until)) nt = 1; // see LATE_START_NS
     if (macs < (double)PACKED_MIN_MACS_PER_THREAD * nt) nt = (int)(macs / PACKED_MIN_MACS_PER_THREAD);
     if (nt < 1) nt = 1;
     const int m_slivers = ceil_div(M, mr), n_slivers = ceil_div(N, nr);
@@ -349,8 +344,8 @@ cnn_status gemm_packed(bool transa, bool transb, int M, int N, int K, float alph
             run_part(&p, part);
     }
     const int64_t t1 = now_ns();
-    if (small && last_start - t0 > LATE_START_NS && t0 - atomic_load(&team_last_end) < RECENT_NS)
-        atomic_store(&crowded_until, t1 + BACKOFF_NS);
-    atomic_store(&team_last_end, t1);
+    if (small && last_start - t0 > LATE_START_NS && t0 - atomic_load(&ctx->team_last_end) < RECENT_NS)
+        atomic_store(&ctx->crowded_until, t1 + BACKOFF_NS);
+    atomic_store(&ctx->team_last_end, t1);
     return CNN_OK;
 }

@@ -12,14 +12,13 @@
 
 // C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C: gemm_blocked's tiles,
 // distributed over OpenMP threads (dynamic schedule: edge tiles are smaller).
-cnn_status gemm_parallel(bool transa, bool transb, int M, int N, int K, float alpha, const float *A, int lda,
-                         const float *B, int ldb, float beta, float *C, int ldc) {
-    const gemm_ukernel *isa = NULL; // the reorder loops for the chosen instruction set
-    CNN_TRY(gemm_packed_kernel(&isa));
+cnn_status gemm_parallel(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha,
+                         const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    const gemm_ukernel *isa = cnn_cpu_ctx_of(be)->kernel; // the reorder loops for the chosen instruction set
     const int tiles_m = (M + GEMM_BLOCK_M - 1) / GEMM_BLOCK_M, tiles_n = (N + GEMM_BLOCK_N - 1) / GEMM_BLOCK_N;
     const int tiles = tiles_m * tiles_n;
     const bool parallel = (double)M * N * K >= PARALLEL_MIN_MACS && tiles > 1;
-#pragma omp parallel for schedule(dynamic, 1) if (parallel)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(cnn_cpu_ctx_of(be)->threads) if (parallel)
     for (int t = 0; t < tiles; t++) {
         int i0 = (t / tiles_n) * GEMM_BLOCK_M, j0 = (t % tiles_n) * GEMM_BLOCK_N;
         int m = M - i0 < GEMM_BLOCK_M ? M - i0 : GEMM_BLOCK_M;

@@ -14,10 +14,9 @@ void gemm_reorder_base(bool transa, bool transb, int M, int N, int K, float alph
 
 // C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C: the reorder loops
 // compiled for the instruction set the CPU backend chose (CPUID or CNN_CPU_KERNEL).
-cnn_status gemm_reorder(bool transa, bool transb, int M, int N, int K, float alpha, const float *A, int lda,
-                        const float *B, int ldb, float beta, float *C, int ldc) {
-    const gemm_ukernel *isa = NULL;
-    CNN_TRY(gemm_packed_kernel(&isa));
+cnn_status gemm_reorder(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha, const float *A,
+                        int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    const gemm_ukernel *isa = cnn_cpu_ctx_of(be)->kernel;
     isa->reorder(transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return CNN_OK;
 }

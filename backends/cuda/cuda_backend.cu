@@ -15,7 +15,6 @@
 
 using namespace cnn_cuda;
 
-cnn_cuda_state *g_cuda = NULL;
 
 // Fixed sizes of the backend's scratch buffers.
 static const size_t CUBLAS_WS_BYTES = (size_t)32 << 20;  // cuBLAS's recommended workspace on Hopper
@@ -92,7 +91,7 @@ cnn_status cnn_cuda_check(cublasStatus_t s, const char *call, const char *file, 
 
 // ---- state ------------------------------------------------------------------
 
-static cnn_cuda_state *state(cnn_backend *be) { return (cnn_cuda_state *)be->ctx; }
+static cnn_cuda_state *state(cnn_backend *be) { return cnn_cuda_state_of(be); }
 
 // Reports (once) an error a kernel recorded in the mapped flag. Call after a stream synchronisation.
 static cnn_status take_device_error(cnn_cuda_state *st) {
@@ -128,7 +127,6 @@ static void release_state(cnn_cuda_state *st) {
     if (st->loss_partials) cudaFree(st->loss_partials);
     if (st->err_host) cudaFreeHost(st->err_host);
     if (st->stream) cudaStreamDestroy(st->stream);
-    if (g_cuda == st) g_cuda = NULL;
     free(st);
 }
 
@@ -167,7 +165,7 @@ static void cuda_free(cnn_backend *be, void *ptr) {
 }
 
 // Copies bytes from host_src to device dst and waits (the host buffer may be reused at once).
-static cnn_status cuda_upload(cnn_backend *be, void *dst, const void *host_src, size_t bytes) {
+static cnn_status cuda_upload(cnn_backend *be, const void *host_src, void *dst, size_t bytes) {
     cnn_cuda_state *st = state(be);
     CNN_TRY(not_while_capturing(st, "upload"));
     if (!bytes) return CNN_OK;
@@ -177,7 +175,7 @@ static cnn_status cuda_upload(cnn_backend *be, void *dst, const void *host_src, 
 }
 
 // Copies bytes from device src to host_dst after all queued work, and waits.
-static cnn_status cuda_download(cnn_backend *be, void *host_dst, const void *src, size_t bytes) {
+static cnn_status cuda_download(cnn_backend *be, const void *src, void *host_dst, size_t bytes) {
     cnn_cuda_state *st = state(be);
     CNN_TRY(not_while_capturing(st, "download"));
     if (bytes) CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, st->stream));
@@ -185,8 +183,8 @@ static cnn_status cuda_download(cnn_backend *be, void *host_dst, const void *src
     return take_device_error(st);
 }
 
-// dst, src are (bytes) of device memory: queued copy.
-static cnn_status cuda_copy(cnn_backend *be, void *dst, const void *src, size_t bytes) {
+// src, dst are (bytes) of device memory: queued copy.
+static cnn_status cuda_copy(cnn_backend *be, const void *src, void *dst, size_t bytes) {
     if (!bytes || dst == src) return CNN_OK;
     CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, state(be)->stream));
     return CNN_OK;
@@ -208,8 +206,8 @@ static cnn_status cuda_sync(cnn_backend *be) {
 
 // ---- ops ------------------------------------------------------------------------
 
-// Y is (B,N), b is (N): Y += b broadcast over rows, then max(Y, 0) when relu (one fused kernel).
-static cnn_status cuda_bias_add(cnn_backend *be, float *Y, const float *b, int B, int N, bool relu) {
+// b is (N), Y is (B,N): Y += b broadcast over rows, then max(Y, 0) when relu (one fused kernel).
+static cnn_status cuda_bias_add(cnn_backend *be, const float *b, float *Y, int B, int N, bool relu) {
     CUDA_CHECK(launch_bias_add(Y, b, B, N, relu, state(be)->stream));
     return CNN_OK;
 }
@@ -228,8 +226,8 @@ static cnn_status cuda_relu_backward(cnn_backend *be, const float *y, const floa
 
 // logits is (B,C), labels is (B), dlogits is (B,C) or NULL, stats is (2): softmax, loss, gradient and
 // hits in one kernel, then one thread adds the per-block sums to stats in order.
-static cnn_status cuda_softmax_xent(cnn_backend *be, const float *logits, const int32_t *labels, int B, int C,
-                                    float grad_scale, float *dlogits, float *stats) {
+static cnn_status cuda_softmax_xent(cnn_backend *be, const float *logits, const int32_t *labels, float *dlogits,
+                                    float *stats, int B, int C, float grad_scale) {
     cnn_cuda_state *st = state(be);
     if (B < 0 || C < 1) return cnn_error(CNN_ERR_INVALID_ARG, "softmax_xent: bad shape (%d, %d)", B, C);
     CUDA_CHECK(launch_softmax_xent(logits, labels, B, C, grad_scale, dlogits, stats, st->loss_partials, st->err_dev,
@@ -238,8 +236,8 @@ static cnn_status cuda_softmax_xent(cnn_backend *be, const float *logits, const 
 }
 
 // pred, target, dpred are (B,C), stats is (2): mean squared error over classes.
-static cnn_status cuda_mse(cnn_backend *be, const float *pred, const float *target, int B, int C, float grad_scale,
-                           float *dpred, float *stats) {
+static cnn_status cuda_mse(cnn_backend *be, const float *pred, const float *target, float *dpred, float *stats,
+                           int B, int C, float grad_scale) {
     cnn_cuda_state *st = state(be);
     if (B < 0 || C < 1) return cnn_error(CNN_ERR_INVALID_ARG, "mse: bad shape (%d, %d)", B, C);
     CUDA_CHECK(launch_mse(pred, target, B, C, grad_scale, dpred, stats, st->loss_partials, st->stream));
@@ -247,13 +245,13 @@ static cnn_status cuda_mse(cnn_backend *be, const float *pred, const float *targ
 }
 
 // X is (B,N), y is (N): y = beta y + column sums of X.
-static cnn_status cuda_colsum(cnn_backend *be, const float *X, int B, int N, float beta, float *y) {
+static cnn_status cuda_colsum(cnn_backend *be, const float *X, float *y, int B, int N, float beta) {
     CUDA_CHECK(launch_colsum(X, B, N, beta, y, state(be)->stream));
     return CNN_OK;
 }
 
-// w, g, v are (n): SGD with momentum and weight decay over the whole arena in one kernel.
-static cnn_status cuda_sgd(cnn_backend *be, float *w, const float *g, float *v, size_t n, float lr, float momentum,
+// g, w, v are (n): SGD with momentum and weight decay over the whole arena in one kernel.
+static cnn_status cuda_sgd(cnn_backend *be, const float *g, float *w, float *v, size_t n, float lr, float momentum,
                            float wd) {
     CUDA_CHECK(launch_sgd(w, g, v, n, lr, momentum, wd, state(be)->stream));
     return CNN_OK;
@@ -261,8 +259,8 @@ static cnn_status cuda_sgd(cnn_backend *be, float *w, const float *g, float *v, 
 
 // images is (n,D) uint8, labels is (n) uint8, cursor is one device cnn_batch_cursor, X is (B,D), y is (B):
 // one kernel gathers and normalises the batch, a second (queued after it) advances the cursor.
-static cnn_status cuda_gather(cnn_backend *be, const uint8_t *images, const uint8_t *labels, int D,
-                              cnn_batch_cursor *cursor, int B, float scale, float shift, float *X, int32_t *y,
+static cnn_status cuda_gather(cnn_backend *be, const uint8_t *images, const uint8_t *labels,
+                              cnn_batch_cursor *cursor, float *X, int32_t *y, int B, int D, float scale, float shift,
                               bool advance) {
     cnn_cuda_state *st = state(be);
     if (B < 0 || D < 1) return cnn_error(CNN_ERR_INVALID_ARG, "gather: bad shape (B %d, D %d)", B, D);
@@ -273,19 +271,19 @@ static cnn_status cuda_gather(cnn_backend *be, const uint8_t *images, const uint
 // ---- convolution and pooling (optional entries) ------------------------------------
 
 // X is (B, C*H*W) NCHW, col is (B*Hout*Wout, C*k*k): the windows of g as rows, 0 over padding.
-static cnn_status cuda_im2col(cnn_backend *be, const float *X, int B, const cnn_window *g, float *col) {
+static cnn_status cuda_im2col(cnn_backend *be, const float *X, float *col, int B, const cnn_window *g) {
     CUDA_CHECK(launch_im2col(X, B, *g, col, state(be)->stream));
     return CNN_OK;
 }
 
 // col is (B*Hout*Wout, C*k*k), dX is (B, C*H*W): the adjoint of im2col (dX overwritten).
-static cnn_status cuda_col2im(cnn_backend *be, const float *col, int B, const cnn_window *g, float *dX) {
+static cnn_status cuda_col2im(cnn_backend *be, const float *col, float *dX, int B, const cnn_window *g) {
     CUDA_CHECK(launch_col2im(col, B, *g, dX, state(be)->stream));
     return CNN_OK;
 }
 
 // src is (n, rows, cols), dst is (n, cols, rows): dst[i][c][r] = src[i][r][c].
-static cnn_status cuda_transpose(cnn_backend *be, const float *src, int n, int rows, int cols, float *dst) {
+static cnn_status cuda_transpose(cnn_backend *be, const float *src, float *dst, int n, int rows, int cols) {
     if (n > 65535)
         return cnn_error(CNN_ERR_INVALID_ARG, "transpose: %d matrices at once, the CUDA backend takes at most 65535 "
                                               "(a grid dimension): use a smaller --batch", n);
@@ -294,16 +292,16 @@ static cnn_status cuda_transpose(cnn_backend *be, const float *src, int n, int r
 }
 
 // X is (B, C*H*W), Y and argmax are (B, C*Hout*Wout): window maxima and their positions y*W + x.
-static cnn_status cuda_maxpool_forward(cnn_backend *be, const float *X, int B, const cnn_window *g, float *Y,
-                                       int32_t *argmax) {
+static cnn_status cuda_maxpool_forward(cnn_backend *be, const float *X, float *Y, int32_t *argmax, int B,
+                                       const cnn_window *g) {
     if (g->pad != 0) return cnn_error(CNN_ERR_INVALID_ARG, "maxpool: padding is not supported (got pad %d)", g->pad);
     CUDA_CHECK(launch_maxpool_forward(X, B, *g, Y, argmax, state(be)->stream));
     return CNN_OK;
 }
 
 // dY and argmax are (B, C*Hout*Wout), dX is (B, C*H*W): each window's gradient to its argmax.
-static cnn_status cuda_maxpool_backward(cnn_backend *be, const float *dY, const int32_t *argmax, int B,
-                                        const cnn_window *g, float *dX) {
+static cnn_status cuda_maxpool_backward(cnn_backend *be, const float *dY, const int32_t *argmax, float *dX, int B,
+                                        const cnn_window *g) {
     if (g->pad != 0) return cnn_error(CNN_ERR_INVALID_ARG, "maxpool: padding is not supported (got pad %d)", g->pad);
     CUDA_CHECK(launch_maxpool_backward(dY, argmax, B, *g, dX, state(be)->stream));
     return CNN_OK;
@@ -385,12 +383,13 @@ static void cuda_destroy(cnn_backend *be) {
         }                                                                                                              \
     } while (0)
 
-// Creates the stream, cuBLAS handle and scratch buffers on the current device.
-static cnn_status init_state(cnn_cuda_state **out) {
+// Creates the stream, cuBLAS handle and scratch buffers on device `device`.
+static cnn_status init_state(int device, cnn_cuda_state **out) {
     *out = NULL;
     cnn_cuda_state *st = (cnn_cuda_state *)calloc(1, sizeof *st);
     if (!st) return cnn_error(CNN_ERR_NOMEM, "out of host memory creating the CUDA backend");
-    INIT_CHECK(cudaGetDevice(&st->device));
+    st->device = device;
+    INIT_CHECK(cudaSetDevice(device));
     INIT_CHECK(cudaGetDeviceProperties(&st->prop, st->device));
     INIT_CHECK(cudaStreamCreateWithFlags(&st->stream, cudaStreamNonBlocking));
     INIT_CHECK(cublasCreate(&st->cublas));
@@ -409,7 +408,35 @@ static cnn_status init_state(cnn_cuda_state **out) {
     return CNN_OK;
 }
 
-extern "C" cnn_status cnn_cuda_backend_create(cnn_backend **out) {
+static const cnn_backend_ops cuda_ops = {
+    .destroy = cuda_destroy,
+    .alloc = cuda_alloc,
+    .free = cuda_free,
+    .upload = cuda_upload,
+    .download = cuda_download,
+    .copy = cuda_copy,
+    .fill = cuda_fill,
+    .sync = cuda_sync,
+    .bias_add = cuda_bias_add,
+    .relu_forward = cuda_relu_forward,
+    .relu_backward = cuda_relu_backward,
+    .softmax_xent = cuda_softmax_xent,
+    .mse = cuda_mse,
+    .colsum = cuda_colsum,
+    .sgd = cuda_sgd,
+    .gather = cuda_gather,
+    .capture_begin = cuda_capture_begin,
+    .capture_end = cuda_capture_end,
+    .graph_launch = cuda_graph_launch,
+    .graph_destroy = cuda_graph_destroy,
+    .im2col = cuda_im2col,
+    .col2im = cuda_col2im,
+    .transpose = cuda_transpose,
+    .maxpool_forward = cuda_maxpool_forward,
+    .maxpool_backward = cuda_maxpool_backward,
+};
+
+extern "C" cnn_status cnn_cuda_backend_create(int device_index, cnn_backend **out) {
     *out = NULL;
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
@@ -420,50 +447,27 @@ extern "C" cnn_status cnn_cuda_backend_create(cnn_backend **out) {
                          "GPU and driver, or use --backend=cpu",
                          e != cudaSuccess ? cudaGetErrorString(e) : "0 devices");
     }
-    if (g_cuda)
-        return cnn_error(CNN_ERR_UNSUPPORTED, "a CUDA backend already exists in this process (one at a time: the "
-                                              "GEMM variants share its stream); destroy it first");
+    if (device_index < 0 || device_index >= count)
+        return cnn_error(CNN_ERR_INVALID_ARG, "GPU %d does not exist: this machine has %d (0 to %d); choose one of "
+                                              "them with --gpu",
+                         device_index, count, count - 1);
     cnn_cuda_state *st = NULL;
-    CNN_TRY(init_state(&st));
+    CNN_TRY(init_state(device_index, &st));
     cnn_backend *be = (cnn_backend *)calloc(1, sizeof *be);
     if (!be) {
         release_state(st);
         return cnn_error(CNN_ERR_NOMEM, "out of host memory creating the CUDA backend");
     }
-    g_cuda = st;
+    be->ops = &cuda_ops;
     be->name = "cuda";
     be->device = CNN_DEVICE_CUDA;
+    be->device_index = device_index;
     be->ctx = st;
     be->gemm_variants = cnn_cuda_gemm_variants;
     be->n_gemm_variants = cnn_cuda_gemm_variant_count;
     be->default_gemm = cnn_cuda_gemm_default;
-    snprintf(be->device_desc, sizeof be->device_desc, "%.90s (sm_%d%d, %d SMs)", st->prop.name, st->prop.major,
-             st->prop.minor, st->prop.multiProcessorCount);
-    be->destroy = cuda_destroy;
-    be->alloc = cuda_alloc;
-    be->free = cuda_free;
-    be->upload = cuda_upload;
-    be->download = cuda_download;
-    be->copy = cuda_copy;
-    be->fill = cuda_fill;
-    be->sync = cuda_sync;
-    be->bias_add = cuda_bias_add;
-    be->relu_forward = cuda_relu_forward;
-    be->relu_backward = cuda_relu_backward;
-    be->softmax_xent = cuda_softmax_xent;
-    be->mse = cuda_mse;
-    be->colsum = cuda_colsum;
-    be->sgd = cuda_sgd;
-    be->gather = cuda_gather;
-    be->capture_begin = cuda_capture_begin;
-    be->capture_end = cuda_capture_end;
-    be->graph_launch = cuda_graph_launch;
-    be->graph_destroy = cuda_graph_destroy;
-    be->im2col = cuda_im2col;
-    be->col2im = cuda_col2im;
-    be->transpose = cuda_transpose;
-    be->maxpool_forward = cuda_maxpool_forward;
-    be->maxpool_backward = cuda_maxpool_backward;
+    snprintf(be->device_desc, sizeof be->device_desc, "%.80s (GPU %d, sm_%d%d, %d SMs)", st->prop.name,
+             device_index, st->prop.major, st->prop.minor, st->prop.multiProcessorCount);
     *out = be;
     return CNN_OK;
 }

@@ -1,11 +1,10 @@
 // Shared by the CUDA backend's .cu files: the one checking helper for CUDA
-// runtime and cuBLAS results, and the backend's process-wide state.
+// runtime and cuBLAS results, and the backend's state.
 //
-// One CUDA backend per process: the GEMM variants have the backend-free
-// cnn_sgemm_fn signature, so they find the stream, the cuBLAS handle and the
-// split-K scratch through g_cuda, set by cnn_cuda_backend_create and cleared
-// when that backend is destroyed. Creating a second one while the first
-// lives fails with a clear message.
+// Everything an op or a GEMM needs (device, stream, cuBLAS handle, split-K
+// scratch) lives in the backend instance (be->ctx), which every entry
+// receives: nothing is process-wide, so several CUDA backends (one per GPU,
+// or two on one GPU) live side by side.
 #ifndef CNN_CUDA_COMMON_H
 #define CNN_CUDA_COMMON_H
 
@@ -29,7 +28,7 @@ cnn_status cnn_cuda_check(cublasStatus_t s, const char *call, const char *file, 
         if (cuda_check_s_ != CNN_OK) return cuda_check_s_;                                                             \
     } while (0)
 
-// The CUDA backend's state (one per process, see above).
+// The CUDA backend's state (be->ctx).
 struct cnn_cuda_state {
     int device;
     cudaDeviceProp prop;
@@ -45,7 +44,15 @@ struct cnn_cuda_state {
     bool capturing;
 };
 
-extern cnn_cuda_state *g_cuda;
+// The state of CUDA backend be, with be's device made current on the
+// calling thread (a cheap check when it already is). Should the switch fail,
+// the next checked call on the state's stream reports it.
+static inline cnn_cuda_state *cnn_cuda_state_of(cnn_backend *be) {
+    cnn_cuda_state *st = (cnn_cuda_state *)be->ctx;
+    int current = -1;
+    if (cudaGetDevice(&current) != cudaSuccess || current != st->device) (void)cudaSetDevice(st->device);
+    return st;
+}
 
 extern "C" {
 // The CUDA GEMMs in ladder order (gemm_ladder.cu), and the default.

@@ -8,35 +8,30 @@
 
 using namespace cnn_cuda;
 
-static cnn_status no_backend(void) {
-    return cnn_error(CNN_ERR_UNSUPPORTED, "a CUDA GEMM was called with no CUDA backend alive: create one first with "
-                                          "cnn_backend_create(\"cuda\", ...)");
-}
-
 // C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C with one of our kernels.
-static cnn_status own_gemm(GemmKernel kind, bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
-                           int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-    if (!g_cuda) return no_backend();
-    GemmScratch ws = {g_cuda->splitk_ws, g_cuda->splitk_floats, g_cuda->prop.multiProcessorCount};
-    CUDA_CHECK(launch_gemm(kind, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, ws, g_cuda->stream));
+static cnn_status own_gemm(cnn_backend *be, GemmKernel kind, bool ta, bool tb, int M, int N, int K, float alpha,
+                           const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    cnn_cuda_state *st = cnn_cuda_state_of(be);
+    GemmScratch ws = {st->splitk_ws, st->splitk_floats, st->prop.multiProcessorCount};
+    CUDA_CHECK(launch_gemm(kind, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, ws, st->stream));
     return CNN_OK;
 }
 
 // C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C with cublasSgemm. Row-major C = op(A) op(B) is
 // column-major C^T = op(B)^T op(A)^T, so the operands are passed swapped. TF32 tensor cores when tf32.
-static cnn_status cublas_gemm(bool tf32, bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
-                              const float *B, int ldb, float beta, float *C, int ldc) {
-    if (!g_cuda) return no_backend();
-    CUDA_CHECK(cublasSetMathMode(g_cuda->cublas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
-    CUDA_CHECK(cublasSgemm(g_cuda->cublas, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, N, M, K,
+static cnn_status cublas_gemm(cnn_backend *be, bool tf32, bool ta, bool tb, int M, int N, int K, float alpha,
+                              const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    cnn_cuda_state *st = cnn_cuda_state_of(be);
+    CUDA_CHECK(cublasSetMathMode(st->cublas, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    CUDA_CHECK(cublasSgemm(st->cublas, tb ? CUBLAS_OP_T : CUBLAS_OP_N, ta ? CUBLAS_OP_T : CUBLAS_OP_N, N, M, K,
                            &alpha, B, ldb, A, lda, &beta, C, ldc));
     return CNN_OK;
 }
 
 #define OWN_VARIANT(fname, kind)                                                                                       \
-    static cnn_status fname(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,              \
-                            const float *B, int ldb, float beta, float *C, int ldc) {                                 \
-        return own_gemm(kind, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);                                   \
+    static cnn_status fname(cnn_backend *be, bool ta, bool tb, int M, int N, int K, float alpha, const float *A,     \
+                            int lda, const float *B, int ldb, float beta, float *C, int ldc) {                        \
+        return own_gemm(be, kind, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);                                   \
     }
 
 // Each: C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C.
@@ -51,15 +46,15 @@ OWN_VARIANT(gemm_cuda_warptile_small, GEMM_WARPTILE_SMALL)
 OWN_VARIANT(gemm_cuda_auto, GEMM_AUTO)
 
 // C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C: cuBLAS FP32 (no TF32).
-static cnn_status gemm_cuda_cublas(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
-                                   const float *B, int ldb, float beta, float *C, int ldc) {
-    return cublas_gemm(false, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+static cnn_status gemm_cuda_cublas(cnn_backend *be, bool ta, bool tb, int M, int N, int K, float alpha,
+                                   const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    return cublas_gemm(be, false, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 // C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C: cuBLAS with TF32 tensor cores (10-bit mantissa inputs).
-static cnn_status gemm_cuda_cublas_tf32(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
-                                        const float *B, int ldb, float beta, float *C, int ldc) {
-    return cublas_gemm(true, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+static cnn_status gemm_cuda_cublas_tf32(cnn_backend *be, bool ta, bool tb, int M, int N, int K, float alpha,
+                                        const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    return cublas_gemm(be, true, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 extern "C" {

@@ -262,7 +262,7 @@ static cnn_status measure_run(const explain_options *o, const cnn_cost *c, const
     memset(me, 0, sizeof *me);
     const int B = o->cli.cfg.batch, cap = B > EVAL_BATCH ? B : EVAL_BATCH;
     cnn_backend *be = NULL;
-    CNN_TRY(cnn_backend_create(o->cli.backend, o->cli.gemm, o->cli.threads, &be));
+    CNN_TRY(cnn_backend_create(o->cli.backend, o->cli.gemm, o->cli.threads, 0, &be));
     snprintf(me->device, sizeof me->device, "%s", be->device_desc);
     snprintf(me->gemm, sizeof me->gemm, "%s", be->gemm->name);
     cnn_model m;
@@ -284,49 +284,49 @@ static cnn_status measure_run(const explain_options *o, const cnn_cost *c, const
         for (int i = 0; i < cap; i++) host[(size_t)cap * m.in_dim + i] = (uint8_t)(i % m.n_classes);
         s = cnn_model_reserve(&m, be, cap);
     }
-    if (s == CNN_OK) s = be->alloc(be, (size_t)cap * m.in_dim, &images);
-    if (s == CNN_OK) s = be->alloc(be, (size_t)cap, &labels);
-    if (s == CNN_OK) s = be->alloc(be, (size_t)cap * m.in_dim * sizeof(float), &X);
-    if (s == CNN_OK) s = be->alloc(be, (size_t)cap * sizeof(int32_t), &y);
-    if (s == CNN_OK) s = be->alloc(be, 4 * sizeof(float), &stats);
-    if (s == CNN_OK) s = be->alloc(be, sizeof(cnn_batch_cursor), &cursor);
-    if (s == CNN_OK) s = be->upload(be, images, host, (size_t)cap * m.in_dim);
-    if (s == CNN_OK) s = be->upload(be, labels, host + (size_t)cap * m.in_dim, (size_t)cap);
+    if (s == CNN_OK) s = be->ops->alloc(be, (size_t)cap * m.in_dim, &images);
+    if (s == CNN_OK) s = be->ops->alloc(be, (size_t)cap, &labels);
+    if (s == CNN_OK) s = be->ops->alloc(be, (size_t)cap * m.in_dim * sizeof(float), &X);
+    if (s == CNN_OK) s = be->ops->alloc(be, (size_t)cap * sizeof(int32_t), &y);
+    if (s == CNN_OK) s = be->ops->alloc(be, 4 * sizeof(float), &stats);
+    if (s == CNN_OK) s = be->ops->alloc(be, sizeof(cnn_batch_cursor), &cursor);
+    if (s == CNN_OK) s = be->ops->upload(be, host, images, (size_t)cap * m.in_dim);
+    if (s == CNN_OK) s = be->ops->upload(be, host + (size_t)cap * m.in_dim, labels, (size_t)cap);
     if (s == CNN_OK) {
         cnn_batch_cursor cur = {cnn_perm_make((uint32_t)cap, 0), 0, 0};
-        s = be->upload(be, cursor, &cur, sizeof cur);
+        s = be->ops->upload(be, &cur, cursor, sizeof cur);
     }
     const float scale = 1.0f / (255.0f * 0.3081f), shift = -0.1307f / 0.3081f;
     const cnn_train_config *cfg = &o->cli.cfg;
     // one step as models/train.c runs it (the cursor does not advance: the same batch every time)
 #define STEP(s_)                                                                                                       \
     do {                                                                                                               \
-        s_ = be->gather(be, images, labels, m.in_dim, cursor, B, scale, shift, X, y, false);                          \
+        s_ = be->ops->gather(be, images, labels, cursor, X, y, B, m.in_dim, scale, shift, false);                          \
         if (s_ == CNN_OK) s_ = cnn_model_forward(&m, be, X, B);                                                        \
         if (s_ == CNN_OK)                                                                                              \
-            s_ = softmax_xent_backward(be, cnn_model_logits(&m), y, B, m.n_classes, cnn_model_dlogits(&m), stats);     \
+            s_ = cnn_softmax_xent_backward(be, cnn_model_logits(&m), y, cnn_model_dlogits(&m), stats, B, m.n_classes);     \
         if (s_ == CNN_OK) s_ = cnn_model_backward(&m, be, X, B);                                                       \
-        if (s_ == CNN_OK) s_ = sgd_step(be, &m.arena, cfg->lr * 0.01f, cfg->momentum, cfg->weight_decay);              \
+        if (s_ == CNN_OK) s_ = cnn_sgd_step(be, &m.arena, cfg->lr * 0.01f, cfg->momentum, cfg->weight_decay);              \
     } while (0)
     for (int i = 0; i < 3 && s == CNN_OK; i++) STEP(s); // warm-up: caches, page faults, GPU clocks
-    if (s == CNN_OK) s = be->sync(be);
+    if (s == CNN_OK) s = be->ops->sync(be);
     double t0 = cnn_now_s();
     for (int i = 0; i < o->measure && s == CNN_OK; i++) STEP(s);
-    if (s == CNN_OK) s = be->sync(be);
+    if (s == CNN_OK) s = be->ops->sync(be);
     me->step_s = (cnn_now_s() - t0) / o->measure;
     // one evaluation batch
     if (s == CNN_OK) {
-        s = be->gather(be, images, labels, m.in_dim, cursor, EVAL_BATCH, scale, shift, X, y, false);
+        s = be->ops->gather(be, images, labels, cursor, X, y, EVAL_BATCH, m.in_dim, scale, shift, false);
         if (s == CNN_OK) s = cnn_model_forward(&m, be, X, EVAL_BATCH);
-        if (s == CNN_OK) s = be->sync(be);
+        if (s == CNN_OK) s = be->ops->sync(be);
         t0 = cnn_now_s();
         const int evals = 3;
         for (int i = 0; i < evals && s == CNN_OK; i++) {
-            s = be->gather(be, images, labels, m.in_dim, cursor, EVAL_BATCH, scale, shift, X, y, false);
+            s = be->ops->gather(be, images, labels, cursor, X, y, EVAL_BATCH, m.in_dim, scale, shift, false);
             if (s == CNN_OK) s = cnn_model_forward(&m, be, X, EVAL_BATCH);
-            if (s == CNN_OK) s = softmax_xent_forward(be, cnn_model_logits(&m), y, EVAL_BATCH, m.n_classes, stats);
+            if (s == CNN_OK) s = cnn_softmax_xent_forward(be, cnn_model_logits(&m), y, stats, EVAL_BATCH, m.n_classes);
         }
-        if (s == CNN_OK) s = be->sync(be);
+        if (s == CNN_OK) s = be->ops->sync(be);
         me->eval_batch_s = (cnn_now_s() - t0) / evals;
     }
     // the breakdown: every op timed on its own
@@ -344,7 +344,7 @@ static cnn_status measure_run(const explain_options *o, const cnn_cost *c, const
 #undef STEP
     void *bufs[] = {images, labels, X, y, stats, cursor};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-        if (bufs[i]) be->free(be, bufs[i]);
+        if (bufs[i]) be->ops->free(be, bufs[i]);
     free(host);
     cnn_model_free(&m, be);
     cnn_backend_destroy(be);

@@ -61,7 +61,7 @@ static int train(cli_options *o, cnn_energy_options *eo) {
     cnn_model model;
     memset(&model, 0, sizeof model);
     cnn_energy_session *energy = NULL;
-    s = cnn_backend_create(o->backend, o->gemm, o->threads, &be);
+    s = cnn_backend_create(o->backend, o->gemm, o->threads, 0, &be);
     if (s == CNN_OK)
         s = cnn_model_create(be, o->model, 1, ds.train.rows, ds.train.cols, o->hidden, o->n_hidden, ds.n_classes,
                              o->cfg.seed, &model);

@@ -272,7 +272,7 @@ static double time_calls(bench_ctx *x, int calls, cnn_status *st) {
     const shape *s = x->sh;
     const bool per_call = x->be->device == CNN_DEVICE_CPU;
     double *t = per_call ? malloc(sizeof(double) * calls) : NULL;
-    *st = x->be->sync(x->be);
+    *st = x->be->ops->sync(x->be);
     double t0 = cnn_now_s();
     for (int c = 0; c < calls && *st == CNN_OK; c++) {
         buffers *b = &x->sets[x->next];
@@ -281,7 +281,7 @@ static double time_calls(bench_ctx *x, int calls, cnn_status *st) {
         *st = cnn_gemm(x->be, s->ta, s->tb, s->M, s->N, s->K, 1.0f, b->A, x->lda, b->B, x->ldb, 0.0f, b->C, s->N);
         if (t) t[c] = cnn_now_s() - tc;
     }
-    if (*st == CNN_OK) *st = x->be->sync(x->be);
+    if (*st == CNN_OK) *st = x->be->ops->sync(x->be);
     double result = (cnn_now_s() - t0) / calls;
     if (t && *st == CNN_OK) result = median(t, calls);
     free(t);
@@ -308,12 +308,12 @@ static cnn_status measure(bench_ctx *x, const options *o, const char *variant, c
     for (int v = 0; v < 2; v++) {
         // Poison C with NaN, run once, compare with the double reference.
         for (size_t i = 0; i < c_bytes / sizeof(float); i++) hC[i] = NAN;
-        CNN_TRY(x->be->upload(x->be, x->sets[0].C, hC, c_bytes));
+        CNN_TRY(x->be->ops->upload(x->be, hC, x->sets[0].C, c_bytes));
         CNN_TRY(cnn_backend_select_gemm(x->be, names[v]));
         x->next = 0;
         t_call[v] = time_calls(x, 1, &st);
         CNN_TRY(st);
-        CNN_TRY(x->be->download(x->be, hC, x->sets[0].C, c_bytes));
+        CNN_TRY(x->be->ops->download(x->be, x->sets[0].C, hC, c_bytes));
         *errs[v] = max_rel_error(s, hA, x->lda, hB, x->ldb, hC, rng);
     }
     const double tol = (2.0 * s->K + 8.0) * 0x1p-24; // as in tests/test_gemm_cpu.c
@@ -383,21 +383,21 @@ static cnn_status setup_shape(cnn_backend *be, const shape *s, bool warm, const 
     for (int i = 0; i < n; i++) {
         buffers *x = &sets[i];
         *x = (buffers){0};
-        CNN_TRY(be->alloc(be, a, (void **)&x->A));
+        CNN_TRY(be->ops->alloc(be, a, (void **)&x->A));
         (*n_sets)++;
-        CNN_TRY(be->alloc(be, b, (void **)&x->B));
-        CNN_TRY(be->alloc(be, c, (void **)&x->C));
-        CNN_TRY(be->upload(be, x->A, hA, a));
-        CNN_TRY(be->upload(be, x->B, hB, b));
+        CNN_TRY(be->ops->alloc(be, b, (void **)&x->B));
+        CNN_TRY(be->ops->alloc(be, c, (void **)&x->C));
+        CNN_TRY(be->ops->upload(be, hA, x->A, a));
+        CNN_TRY(be->ops->upload(be, hB, x->B, b));
     }
     return CNN_OK;
 }
 
 static void free_sets(cnn_backend *be, buffers *sets, int n) {
     for (int i = 0; i < n; i++) {
-        if (sets[i].A) be->free(be, sets[i].A);
-        if (sets[i].B) be->free(be, sets[i].B);
-        if (sets[i].C) be->free(be, sets[i].C);
+        if (sets[i].A) be->ops->free(be, sets[i].A);
+        if (sets[i].B) be->ops->free(be, sets[i].B);
+        if (sets[i].C) be->ops->free(be, sets[i].C);
     }
 }
 
@@ -416,7 +416,7 @@ int main(int argc, char **argv) {
     int threads = o.threads;
     if (cpu && threads == 0) threads = omp_get_num_procs(); // set both OpenMP and OpenBLAS explicitly
     cnn_backend *be = NULL;
-    if (cnn_backend_create(o.backend, NULL, threads, &be) != CNN_OK) {
+    if (cnn_backend_create(o.backend, NULL, threads, 0, &be) != CNN_OK) {
         fprintf(stderr, "gemm-bench: %s\n", cnn_last_error());
         return EXIT_ERROR;
     }
@@ -455,7 +455,8 @@ int main(int argc, char **argv) {
         peak = probe_fma_peak(threads, &isa);
         bandwidth = probe_memory_bandwidth(threads);
         const gemm_ukernel *uk;
-        if (gemm_packed_kernel(&uk) == CNN_OK) kernel = uk->name;
+        uk = cnn_cpu_ctx_of(be)->kernel;
+        kernel = uk->name;
     } else if (strstr(be->device_desc, "H100")) {
         peak = 67000.0;    // FP32 non-tensor, H100 SXM (data sheet)
         bandwidth = 3000.0; // HBM3, device-to-device copy (docs/BENCHMARKING.md)
