@@ -138,7 +138,7 @@ static void cnn_launch(void (*kernel)(KArgs...), dim3 grid, dim3 block, cudaStre
 // The emulated kernels get their own namespace: libcnn (linked for the CPU
 // backend) may hold the real ones, with the same names, in a CUDA build.
 #define cnn_cuda cnn_cuda_emulated
-#include "backends/cuda/gemm_kernels.cuh"
+#include "backends/cuda/gemm/dispatch.cuh"
 #include "backends/cuda/ops_kernels.cuh"
 #include "backends/cuda/conv_kernels.cuh"
 
