@@ -4,15 +4,10 @@
 // and misaligned leading dimensions and split-K; and every other kernel
 // against the CPU backend (convolution and pooling too).
 //
-// How: the kernel headers (backends/cuda/*_kernels.cuh) are compiled as
-// plain C++ with a small shim for the CUDA keywords. A launch runs one host
-// thread per CUDA thread; the blocks of the grid run one after another
-// (so a kernel's __shared__ arrays, which become function-local statics, are
-// private to the running block), __syncthreads is a barrier over the block's
-// threads and __shfl_xor_sync exchanges values through a barrier over the
-// warp's. The launch code (grids, template dispatch, split-K choice) is the
-// backend's own. What this cannot check: timing, memory-model subtleties of
-// real hardware, and the CUDA runtime/cuBLAS glue (tests/test_cuda_*.c on a GPU).
+// How: the kernel headers (backends/cuda/*_kernels.cuh, gemm/*.cuh) are
+// compiled as plain C++ with the shim of cuda_emu_shim.h (one host thread per
+// CUDA thread; here the blocks of a grid run one after another). The launch
+// code (grids, template dispatch, split-K choice) is the backend's own.
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -29,116 +24,12 @@ extern "C" {
 #include "test_util.h"
 }
 
-// ---- the shim ----------------------------------------------------------------
-#define __global__
-#define __device__
-#define __host__
-#define __forceinline__ inline
-#define __launch_bounds__(...)
-#define __shared__ static
-#define __align__(n) __attribute__((aligned(n)))
-
-struct dim3 {
-    unsigned x, y, z;
-    dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
-};
-struct alignas(16) float4 {
-    float x, y, z, w;
-};
-static inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
-typedef int cudaError_t;
-enum { cudaSuccess = 0, cudaErrorInvalidValue = 1 };
-typedef void *cudaStream_t;
-static inline cudaError_t cudaGetLastError(void) { return cudaSuccess; }
-static inline float __fadd_rn(float a, float b) { return a + b; }
-static inline float __fsub_rn(float a, float b) { return a - b; }
-static inline float __fmul_rn(float a, float b) { return a * b; }
-
-static thread_local dim3 threadIdx, blockIdx;
-static dim3 blockDim, gridDim;
-static thread_local int emu_tid; // linear thread index in the block
-
-enum { EMU_MAX_THREADS = 1024 };
-static pthread_barrier_t emu_block_barrier;
-static pthread_barrier_t emu_warp_barrier[EMU_MAX_THREADS / 32];
-static union {
-    double d;
-    float f;
-    int i;
-} emu_slots[EMU_MAX_THREADS];
-
-static inline void __syncthreads(void) { pthread_barrier_wait(&emu_block_barrier); }
-
-template <class T> static inline T __shfl_xor_sync(unsigned mask, T v, int lane_mask) {
-    (void)mask;
-    const int warp = emu_tid / 32, lane = emu_tid % 32;
-    memcpy(&emu_slots[emu_tid], &v, sizeof v);
-    pthread_barrier_wait(&emu_warp_barrier[warp]);
-    T r;
-    memcpy(&r, &emu_slots[warp * 32 + (lane ^ lane_mask)], sizeof r);
-    pthread_barrier_wait(&emu_warp_barrier[warp]);
-    return r;
-}
-
-struct emu_thread_arg {
-    int tid;
-    const std::function<void()> *body;
-};
-
-static void *emu_thread(void *p) {
-    const emu_thread_arg *a = (const emu_thread_arg *)p;
-    emu_tid = a->tid;
-    threadIdx = dim3(a->tid % blockDim.x, (a->tid / blockDim.x) % blockDim.y, a->tid / (blockDim.x * blockDim.y));
-    for (unsigned z = 0; z < gridDim.z; z++)
-        for (unsigned y = 0; y < gridDim.y; y++)
-            for (unsigned x = 0; x < gridDim.x; x++) {
-                blockIdx = dim3(x, y, z);
-                (*a->body)();
-                pthread_barrier_wait(&emu_block_barrier); // the next block may reuse shared memory
-            }
-    return NULL;
-}
-
-static long emu_launches = 0;
-
-// The emulator's cnn_launch (see backends/cuda/launch.cuh for the GPU one).
-template <typename... KArgs, typename... Args>
-static void cnn_launch(void (*kernel)(KArgs...), dim3 grid, dim3 block, cudaStream_t stream, Args... args) {
-    (void)stream;
-    const int nt = (int)(block.x * block.y * block.z);
-    if (nt < 1 || nt > EMU_MAX_THREADS || grid.x * grid.y * grid.z == 0) {
-        fprintf(stderr, "emulator: bad launch configuration\n");
-        abort();
-    }
-    emu_launches++;
-    gridDim = grid;
-    blockDim = block;
-    pthread_barrier_init(&emu_block_barrier, NULL, (unsigned)nt);
-    for (int w = 0; w * 32 < nt; w++)
-        pthread_barrier_init(&emu_warp_barrier[w], NULL, (unsigned)(nt - w * 32 < 32 ? nt - w * 32 : 32));
-    std::function<void()> body = [&]() { kernel(args...); };
-    std::vector<pthread_t> threads(nt);
-    std::vector<emu_thread_arg> targs(nt);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 256 * 1024);
-    for (int t = 0; t < nt; t++) {
-        targs[t] = emu_thread_arg{t, &body};
-        if (pthread_create(&threads[t], &attr, emu_thread, &targs[t]) != 0) {
-            fprintf(stderr, "emulator: pthread_create failed\n");
-            abort();
-        }
-    }
-    for (int t = 0; t < nt; t++) pthread_join(threads[t], NULL);
-    pthread_attr_destroy(&attr);
-    pthread_barrier_destroy(&emu_block_barrier);
-    for (int w = 0; w * 32 < nt; w++) pthread_barrier_destroy(&emu_warp_barrier[w]);
-}
+#include "cuda_emu_shim.h"
 
 // The emulated kernels get their own namespace: libcnn (linked for the CPU
 // backend) may hold the real ones, with the same names, in a CUDA build.
 #define cnn_cuda cnn_cuda_emulated
-#include "backends/cuda/gemm_kernels.cuh"
+#include "backends/cuda/gemm/dispatch.cuh"
 #include "backends/cuda/ops_kernels.cuh"
 #include "backends/cuda/conv_kernels.cuh"
 

@@ -1,10 +1,11 @@
 // The CUDA backend's GEMM variants (--gemm=NAME): the numbered kernel
-// ladder of gemm_kernels.cuh, the shape-dispatching default, and cuBLAS as
-// the reference. All are queued on the backend's stream without host
-// synchronisation or allocation, so they can be captured in a CUDA graph.
+// ladder of gemm/ (one file per rung, launched by gemm/dispatch.cuh), the
+// shape-dispatching default, and cuBLAS as the reference. All are queued on
+// the backend's stream without host synchronisation or allocation, so they
+// can be captured in a CUDA graph.
 #include "cuda_common.h"
 #include "launch.cuh"
-#include "gemm_kernels.cuh"
+#include "gemm/dispatch.cuh"
 
 using namespace cnn_cuda;
 

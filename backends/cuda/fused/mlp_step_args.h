@@ -1,0 +1,67 @@
+// The arguments of the fused MLP training step (mlp_step.cuh): a plain C
+// struct of device pointers and sizes, so that C code (the backend, the
+// training loop) can fill it and the launcher (mlp_step_launch.cuh) can run
+// `steps` whole SGD steps in one cooperative kernel launch.
+//
+// The model is linear -> ReLU (-> linear -> ReLU) -> linear, as
+// cnn_mlp_create builds it for 1 or 2 hidden layers, trained with
+// softmax cross-entropy and SGD exactly as models/train.c's train_step does.
+// Layer l (0 .. n_hidden) maps in_l = (l ? hidden[l-1] : D) features to
+// out_l = (l < n_hidden ? hidden[l] : C) features; its parameters are W[l]
+// (out_l, in_l) row-major (PyTorch's layout) and b[l] (out_l): in the
+// model's arena these are cnn_arena_param(&m->arena, layer.w_slot) and
+// (.b_slot); dW/db are the same slots' cnn_arena_grad, vW/vb their
+// cnn_arena_momentum.
+#ifndef CNN_CUDA_FUSED_MLP_STEP_ARGS_H
+#define CNN_CUDA_FUSED_MLP_STEP_ARGS_H
+
+#include <stdint.h>
+
+#include "core/backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CNN_FUSED_MAX_HIDDEN 2   // hidden layers: 1 or 2
+#define CNN_FUSED_MAX_CLASSES 16 // the output layer's logits live in registers, one row per warp
+
+typedef struct {
+    // The data, uploaded once (as models/train.c's state): images (n, D) uint8, labels (n) uint8.
+    const uint8_t *images;
+    const uint8_t *labels;
+    cnn_batch_cursor *cursor; // read at each step's start; start += B after each step (on the device)
+    float scale, shift;       // X = pixel * scale + shift
+
+    // Sizes.
+    int B, D, C;                          // batch rows, input features, classes (2 .. CNN_FUSED_MAX_CLASSES)
+    int n_hidden;                         // 1 or 2
+    int hidden[CNN_FUSED_MAX_HIDDEN];     // hidden layer sizes (>= 1)
+
+    // Per linear layer l = 0 .. n_hidden (see above), all device pointers.
+    float *W[CNN_FUSED_MAX_HIDDEN + 1], *b[CNN_FUSED_MAX_HIDDEN + 1];   // parameters (updated)
+    float *dW[CNN_FUSED_MAX_HIDDEN + 1], *db[CNN_FUSED_MAX_HIDDEN + 1]; // gradients (written)
+    float *vW[CNN_FUSED_MAX_HIDDEN + 1], *vb[CNN_FUSED_MAX_HIDDEN + 1]; // momentum (updated)
+
+    // Scratch, device memory the caller owns.
+    float *X;                           // (B, D) the normalised batch
+    int32_t *y;                         // (B) its labels
+    float *act[CNN_FUSED_MAX_HIDDEN];   // (B, hidden[l]) hidden outputs after ReLU
+    float *dact[CNN_FUSED_MAX_HIDDEN];  // (B, hidden[l]) their gradients (ReLU mask applied)
+    float *dlogits;                     // (B, C) gradient of the mean loss w.r.t. the logits
+    double *row_stats;                  // (B, 2) each row's loss and hit, added in row order
+
+    // SGD (PyTorch's formulation: g' = g + wd w; v = momentum v + g'; w -= lr v).
+    float lr, momentum, wd;
+
+    float *stats; // (2): += each step's summed loss and correct count (as softmax_xent's stats)
+    int *err;     // NULL or a DEVERR_* flag (ops_kernels.cuh): a label outside [0, C) or a batch past the data
+    int steps;    // SGD steps this launch runs (>= 1); the cursor moves on by B after each
+
+    int grid_blocks; // 0: as many blocks as fit on the GPU at once; else exactly this many (tests)
+} cnn_mlp_fused_args;
+
+#ifdef __cplusplus
+}
+#endif
+#endif
