@@ -2,7 +2,7 @@
 # (they use only the backend table) and exit with 77 (skipped) when
 # cnn_backend_create("cuda") reports no GPU or no CUDA build.
 cnn_add_test(test_cuda_nogpu ${CMAKE_CURRENT_SOURCE_DIR}/test_cuda_nogpu.c)
-cnn_add_test(test_cuda_ops ${CMAKE_CURRENT_SOURCE_DIR}/test_cuda_ops.c)
+cnn_add_test(test_cuda_graph ${CMAKE_CURRENT_SOURCE_DIR}/test_cuda_graph.c)
 cnn_add_test(test_cuda_gemm ${CMAKE_CURRENT_SOURCE_DIR}/test_cuda_gemm.c)
 cnn_add_test(test_cuda_determinism ${CMAKE_CURRENT_SOURCE_DIR}/test_cuda_determinism.c)
 cnn_add_test(test_cuda_step ${CMAKE_CURRENT_SOURCE_DIR}/test_cuda_step.c)

@@ -25,26 +25,7 @@
 
 static cnn_backend *be;
 static cnn_rng rng;
-
-static double *dalloc(size_t n) { return calloc(n ? n : 1, sizeof(double)); }
-static float *falloc(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
-static void to_double(const float *x, double *y, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] = x[i];
-}
 static double tol_for(long n) { return fmax(2e-4, (double)n * (double)n * U); }
-
-// d objective / d p[i] for every i, by central differences with p perturbed in place.
-static void fd_grad(double *p, size_t n, double *grad, double (*objective)(const void *), const void *ctx) {
-    for (size_t i = 0; i < n; i++) {
-        double keep = p[i];
-        p[i] = keep + FD_H;
-        double up = objective(ctx);
-        p[i] = keep - FD_H;
-        double down = objective(ctx);
-        p[i] = keep;
-        grad[i] = (up - down) / (2 * FD_H);
-    }
-}
 
 // ---- double-precision references ----------------------------------------------
 
@@ -91,8 +72,8 @@ static void test_im2col(int B, int C, int H, int W, int k, int s, int p) {
     CHECK_OK(cnn_window_init(&g, C, H, W, k, s, p));
     const int K = C * k * k, P = g.Hout * g.Wout;
     const size_t nx = (size_t)B * C * H * W, ncol = (size_t)B * P * K;
-    float *X = falloc(nx), *col = falloc(ncol), *Yc = falloc(ncol), *dX = falloc(nx);
-    double *want = dalloc(ncol);
+    float *X = test_falloc(nx), *col = test_falloc(ncol), *Yc = test_falloc(ncol), *dX = test_falloc(nx);
+    double *want = test_dalloc(ncol);
     test_fill_uniform(&rng, X, nx, -1, 1);
     test_fill_uniform(&rng, Yc, ncol, -1, 1);
     for (int n = 0; n < B; n++)
@@ -125,8 +106,8 @@ static void test_im2col(int B, int C, int H, int W, int k, int s, int p) {
 
 static void test_transpose(int n, int rows, int cols) {
     size_t total = (size_t)n * rows * cols;
-    float *src = falloc(total), *dst = falloc(total), *back = falloc(total);
-    double *want = dalloc(total);
+    float *src = test_falloc(total), *dst = test_falloc(total), *back = test_falloc(total);
+    double *want = test_dalloc(total);
     test_fill_uniform(&rng, src, total, -1, 1);
     for (int i = 0; i < n; i++)
         for (int r = 0; r < rows; r++)
@@ -151,7 +132,7 @@ typedef struct {
 static double conv_objective(const void *ctx) {
     const conv_obj *o = ctx;
     size_t ny = (size_t)o->B * o->Cout * o->g->Hout * o->g->Wout;
-    double *Y = dalloc(ny), L = 0;
+    double *Y = test_dalloc(ny), L = 0;
     conv_ref(o->X, o->Wt, o->b, Y, o->B, o->g, o->Cout);
     for (size_t i = 0; i < ny; i++) L += o->G[i] * Y[i];
     free(Y);
@@ -163,17 +144,17 @@ static void test_conv2d(int B, int C, int H, int W, int Cout, int k, int s, int 
     CHECK_OK(cnn_window_init(&g, C, H, W, k, s, p));
     const int K = C * k * k, P = g.Hout * g.Wout;
     const size_t nx = (size_t)B * C * H * W, nw = (size_t)Cout * K, ny = (size_t)B * Cout * P;
-    float *X = falloc(nx), *Wt = falloc(nw), *b = falloc(Cout), *Y = falloc(ny), *G = falloc(ny);
-    float *col = falloc((size_t)B * P * K), *Z = falloc(ny), *dW = falloc(nw), *db = falloc(Cout), *dX = falloc(nx);
+    float *X = test_falloc(nx), *Wt = test_falloc(nw), *b = test_falloc(Cout), *Y = test_falloc(ny), *G = test_falloc(ny);
+    float *col = test_falloc((size_t)B * P * K), *Z = test_falloc(ny), *dW = test_falloc(nw), *db = test_falloc(Cout), *dX = test_falloc(nx);
     test_fill_uniform(&rng, X, nx, -1, 1);
     test_fill_uniform(&rng, Wt, nw, -1, 1);
     test_fill_uniform(&rng, b, Cout, -1, 1);
     test_fill_uniform(&rng, G, ny, -1, 1);
-    double *Xd = dalloc(nx), *Wd = dalloc(nw), *bd = dalloc(Cout), *Gd = dalloc(ny), *ref = dalloc(nx + nw + ny);
-    to_double(X, Xd, nx);
-    to_double(Wt, Wd, nw);
-    to_double(b, bd, Cout);
-    to_double(G, Gd, ny);
+    double *Xd = test_dalloc(nx), *Wd = test_dalloc(nw), *bd = test_dalloc(Cout), *Gd = test_dalloc(ny), *ref = test_dalloc(nx + nw + ny);
+    test_to_double(X, Xd, nx);
+    test_to_double(Wt, Wd, nw);
+    test_to_double(b, bd, Cout);
+    test_to_double(G, Gd, ny);
     long longest = K;
     if ((long)B * P > longest) longest = (long)B * P;
     if ((long)Cout * k * k > longest) longest = (long)Cout * k * k;
@@ -193,23 +174,23 @@ static void test_conv2d(int B, int C, int H, int W, int Cout, int k, int s, int 
     CHECK_OK(cnn_conv2d_forward(be, X, Wt, b, col, Z, Y, B, &g, Cout, false)); // col as the backward pass expects it
     CHECK_OK(cnn_conv2d_backward(be, Wt, G, col, Z, dW, db, dX, B, &g, Cout));
     conv_obj o = {Xd, Wd, bd, Gd, B, Cout, &g};
-    fd_grad(Wd, nw, ref, conv_objective, &o);
+    TEST_FD_GRAD(Wd, nw, FD_H, ref, conv_objective(&o));
     snprintf(what, sizeof what, "conv2d dW %s", tag);
     CHECK(test_close(what, dW, ref, nw, tol, tol));
-    fd_grad(bd, Cout, ref, conv_objective, &o);
+    TEST_FD_GRAD(bd, Cout, FD_H, ref, conv_objective(&o));
     snprintf(what, sizeof what, "conv2d db %s", tag);
     CHECK(test_close(what, db, ref, Cout, tol, tol));
-    fd_grad(Xd, nx, ref, conv_objective, &o);
+    TEST_FD_GRAD(Xd, nx, FD_H, ref, conv_objective(&o));
     snprintf(what, sizeof what, "conv2d dX %s", tag);
     CHECK(test_close(what, dX, ref, nx, tol, tol));
 
     // dX == NULL (a first layer): dW still right, and col is left as the forward pass wrote it
     CHECK_OK(cnn_conv2d_forward(be, X, Wt, b, col, Z, Y, B, &g, Cout, false));
     memset(dW, 0, nw * sizeof *dW);
-    float *col_copy = falloc((size_t)B * P * K);
+    float *col_copy = test_falloc((size_t)B * P * K);
     memcpy(col_copy, col, (size_t)B * P * K * sizeof *col);
     CHECK_OK(cnn_conv2d_backward(be, Wt, G, col, Z, dW, db, NULL, B, &g, Cout));
-    fd_grad(Wd, nw, ref, conv_objective, &o);
+    TEST_FD_GRAD(Wd, nw, FD_H, ref, conv_objective(&o));
     snprintf(what, sizeof what, "conv2d dW without dX %s", tag);
     CHECK(test_close(what, dW, ref, nw, tol, tol));
     CHECK(memcmp(col_copy, col, (size_t)B * P * K * sizeof *col) == 0);
@@ -230,7 +211,7 @@ typedef struct {
 static double pool_objective(const void *ctx) {
     const pool_obj *o = ctx;
     size_t ny = (size_t)o->B * o->g->C * o->g->Hout * o->g->Wout;
-    double *Y = dalloc(ny), L = 0;
+    double *Y = test_dalloc(ny), L = 0;
     maxpool_ref(o->X, Y, o->B, o->g);
     for (size_t i = 0; i < ny; i++) L += o->G[i] * Y[i];
     free(Y);
@@ -241,9 +222,9 @@ static void test_maxpool(int B, int C, int H, int W, int k, int s) {
     cnn_window g;
     CHECK_OK(cnn_window_init(&g, C, H, W, k, s, 0));
     const size_t nx = (size_t)B * C * H * W, ny = (size_t)B * C * g.Hout * g.Wout;
-    float *X = falloc(nx), *Y = falloc(ny), *G = falloc(ny), *dX = falloc(nx);
+    float *X = test_falloc(nx), *Y = test_falloc(ny), *G = test_falloc(ny), *dX = test_falloc(nx);
     int32_t *am = calloc(ny, sizeof *am);
-    double *Xd = dalloc(nx), *Gd = dalloc(ny), *ref = dalloc(nx);
+    double *Xd = test_dalloc(nx), *Gd = test_dalloc(ny), *ref = test_dalloc(nx);
     // distinct values 0.01 apart in random order: no ties, and the finite
     // difference step (1e-5) never changes which element is the maximum
     for (size_t i = 0; i < nx; i++) X[i] = 0.01f * (float)i - 0.005f * (float)nx;
@@ -253,8 +234,8 @@ static void test_maxpool(int B, int C, int H, int W, int k, int s) {
         X[i - 1] = X[j], X[j] = t;
     }
     test_fill_uniform(&rng, G, ny, -1, 1);
-    to_double(X, Xd, nx);
-    to_double(G, Gd, ny);
+    test_to_double(X, Xd, nx);
+    test_to_double(G, Gd, ny);
     char what[96], tag[64];
     snprintf(tag, sizeof tag, "B=%d C=%d %dx%d k=%d s=%d", B, C, H, W, k, s);
     CHECK_OK(cnn_maxpool_forward(be, X, Y, am, B, &g));
@@ -268,7 +249,7 @@ static void test_maxpool(int B, int C, int H, int W, int k, int s) {
     memset(dX, 0xff, nx * sizeof *dX); // NaN: the backward pass must overwrite every element
     CHECK_OK(cnn_maxpool_backward(be, G, am, dX, B, &g));
     pool_obj o = {Xd, Gd, B, &g};
-    fd_grad(Xd, nx, ref, pool_objective, &o);
+    TEST_FD_GRAD(Xd, nx, FD_H, ref, pool_objective(&o));
     snprintf(what, sizeof what, "maxpool dX %s", tag);
     CHECK(test_close(what, dX, ref, nx, 2e-4, 2e-4));
     // ties: the first maximum in row-major order wins
@@ -294,7 +275,7 @@ typedef struct {
 static double model_ref_loss(const void *ctx) {
     const model_ref *r = ctx;
     const cnn_model *m = r->m;
-    double *cur = dalloc((size_t)r->B * m->in_dim);
+    double *cur = test_dalloc((size_t)r->B * m->in_dim);
     memcpy(cur, r->X, (size_t)r->B * m->in_dim * sizeof *cur);
     for (int li = 0; li < m->n_layers; li++) {
         const cnn_layer *l = &m->layers[li];
@@ -303,7 +284,7 @@ static double model_ref_loss(const void *ctx) {
             W = r->params + m->arena.slots[l->w_slot].offset;
             b = r->params + m->arena.slots[l->b_slot].offset;
         }
-        double *next = dalloc((size_t)r->B * l->out);
+        double *next = test_dalloc((size_t)r->B * l->out);
         switch (l->kind) {
         case CNN_LAYER_LINEAR: test_linear_ref(cur, W, b, next, r->B, l->in, l->out); break;
         case CNN_LAYER_CONV2D: conv_ref(cur, W, b, next, r->B, &l->win, l->out_c); break;
@@ -326,7 +307,7 @@ static double model_ref_loss(const void *ctx) {
 static void check_model_gradient(cnn_model *m, int B, int n_check, double atol, double rtol, const char *what) {
     const int D = m->in_dim, C = m->n_classes;
     CHECK_OK(cnn_model_reserve(m, be, B));
-    float *X = falloc((size_t)B * D), stats[2] = {0, 0};
+    float *X = test_falloc((size_t)B * D), stats[2] = {0, 0};
     int32_t *labels = calloc(B, sizeof *labels);
     test_fill_uniform(&rng, X, (size_t)B * D, -1, 1);
     for (int i = 0; i < B; i++) labels[i] = (int32_t)(cnn_rng_u64(&rng) % C);
@@ -336,10 +317,10 @@ static void check_model_gradient(cnn_model *m, int B, int n_check, double atol, 
     CHECK_OK(cnn_softmax_xent_backward(be, cnn_model_logits(m), labels, cnn_model_dlogits(m), stats, B, C));
     CHECK_OK(cnn_model_backward(m, be, X, B));
 
-    double *Xd = dalloc((size_t)B * D);
-    to_double(X, Xd, (size_t)B * D);
-    model_ref r = {m, dalloc(m->arena.n), Xd, labels, B};
-    to_double(m->arena.base, r.params, m->arena.n);
+    double *Xd = test_dalloc((size_t)B * D);
+    test_to_double(X, Xd, (size_t)B * D);
+    model_ref r = {m, test_dalloc(m->arena.n), Xd, labels, B};
+    test_to_double(m->arena.base, r.params, m->arena.n);
     double Lref = model_ref_loss(&r);
     if (!(fabs(stats[0] / B - Lref) < 1e-4 * (1 + fabs(Lref)))) {
         fprintf(stderr, "  %s: loss %.9g, reference %.9g\n", what, stats[0] / B, Lref);
@@ -347,14 +328,14 @@ static void check_model_gradient(cnn_model *m, int B, int n_check, double atol, 
     }
     const float *grad = m->arena.base + m->arena.n;
     if (n_check <= 0) {
-        double *ref = dalloc(m->arena.n);
-        fd_grad(r.params, m->arena.n, ref, model_ref_loss, &r);
+        double *ref = test_dalloc(m->arena.n);
+        TEST_FD_GRAD(r.params, m->arena.n, FD_H, ref, model_ref_loss(&r));
         CHECK(test_close(what, grad, ref, m->arena.n, atol, rtol));
         free(ref);
     } else {
         // a sample: the first and last element of every tensor, then random ones
-        float *got = falloc(n_check);
-        double *ref = dalloc(n_check);
+        float *got = test_falloc(n_check);
+        double *ref = test_dalloc(n_check);
         for (int c = 0; c < n_check; c++) {
             size_t i;
             int s = c / 2;
@@ -363,7 +344,7 @@ static void check_model_gradient(cnn_model *m, int B, int n_check, double atol, 
             else
                 i = cnn_rng_u64(&rng) % m->arena.n;
             got[c] = grad[i];
-            fd_grad(r.params + i, 1, ref + c, model_ref_loss, &r);
+            TEST_FD_GRAD(r.params + i, 1, FD_H, ref + c, model_ref_loss(&r));
         }
         CHECK(test_close(what, got, ref, n_check, atol, rtol));
         free(got), free(ref);
@@ -460,9 +441,9 @@ static void run_ops_once(float *out, size_t *n_out) {
     CHECK_OK(cnn_window_init(&pg, 4, 20, 17, 3, 2, 0));
     const int B = 8, Cout = 4, K = 27, P = g.Hout * g.Wout;
     size_t nx = (size_t)B * 3 * 20 * 17, ny = (size_t)B * Cout * P, np = (size_t)B * 4 * pg.Hout * pg.Wout;
-    float *X = falloc(nx), *W = falloc((size_t)Cout * K), *b = falloc(Cout), *col = falloc((size_t)B * P * K);
-    float *Z = falloc(ny), *Y = falloc(ny), *pool = falloc(np), *dX = falloc(nx), *dW = falloc((size_t)Cout * K);
-    float *db = falloc(Cout), *dY = falloc(ny);
+    float *X = test_falloc(nx), *W = test_falloc((size_t)Cout * K), *b = test_falloc(Cout), *col = test_falloc((size_t)B * P * K);
+    float *Z = test_falloc(ny), *Y = test_falloc(ny), *pool = test_falloc(np), *dX = test_falloc(nx), *dW = test_falloc((size_t)Cout * K);
+    float *db = test_falloc(Cout), *dY = test_falloc(ny);
     int32_t *am = calloc(np, sizeof *am);
     test_fill_uniform(&r, X, nx, -1, 1);
     test_fill_uniform(&r, W, (size_t)Cout * K, -1, 1);
@@ -484,7 +465,7 @@ static void run_ops_once(float *out, size_t *n_out) {
 }
 
 static void test_thread_determinism(void) {
-    float *one = falloc(200000), *two = falloc(200000);
+    float *one = test_falloc(200000), *two = test_falloc(200000);
     size_t n1 = 0, n2 = 0;
     cnn_backend_destroy(be);
     CHECK_OK(cnn_backend_create("cpu", "naive", 1, 0, &be));

@@ -74,10 +74,10 @@ struct CpuRun {
 };
 
 bool cpu_start(const Case &c, CpuRun *r) {
-    CHECK_OK(cnn_backend_create("cpu", NULL, 1, &r->be));
+    CHECK_OK(cnn_backend_create("cpu", NULL, 1, 0, &r->be));
     if (!r->be) return false;
     const int before = test_failures;
-    CHECK_OK(cnn_mlp_create(r->be, c.D, c.hidden, c.n_hidden, c.C, 42, &r->m));
+    CHECK_OK(cnn_model_create(r->be, "mlp", c.D, 1, 1, c.hidden, c.n_hidden, c.C, 42, &r->m));
     CHECK_OK(cnn_model_reserve(&r->m, r->be, c.B));
     r->X.resize((size_t)c.B * c.D);
     r->y.resize(c.B);
@@ -86,13 +86,13 @@ bool cpu_start(const Case &c, CpuRun *r) {
 
 void cpu_step(const Case &c, Data &d, CpuRun *r) {
     cnn_backend *be = r->be;
-    CHECK_OK(be->gather(be, d.images.data(), d.labels.data(), c.D, &d.cursor, c.B, d.scale, d.shift, r->X.data(),
-                        r->y.data(), true));
+    CHECK_OK(be->ops->gather(be, d.images.data(), d.labels.data(), &d.cursor, r->X.data(), r->y.data(), c.B, c.D,
+                             d.scale, d.shift, true));
     CHECK_OK(cnn_model_forward(&r->m, be, r->X.data(), c.B));
-    CHECK_OK(softmax_xent_backward(be, cnn_model_logits(&r->m), r->y.data(), c.B, c.C, cnn_model_dlogits(&r->m),
-                                   r->stats));
+    CHECK_OK(cnn_softmax_xent_backward(be, cnn_model_logits(&r->m), r->y.data(), cnn_model_dlogits(&r->m), r->stats,
+                                       c.B, c.C));
     CHECK_OK(cnn_model_backward(&r->m, be, r->X.data(), c.B));
-    CHECK_OK(sgd_step(be, &r->m.arena, LR, MOMENTUM, WD));
+    CHECK_OK(cnn_sgd_step(be, &r->m.arena, LR, MOMENTUM, WD));
 }
 
 // The fused step's state: its own copy of the arena (params | grads | momentum) and scratch.

@@ -21,49 +21,29 @@
 static cnn_backend *be;
 static cnn_rng rng;
 
-static double *dalloc(size_t n) { return calloc(n ? n : 1, sizeof(double)); }
-static float *falloc(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
-
-
-static void to_double(const float *x, double *y, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] = x[i];
-}
-
 // L = Σ G ⊙ linear(X, W, b): the upstream gradient G makes dL/dY = G.
 static double linear_objective(const double *X, const double *W, const double *b, const double *G, int B, int in,
                                int out) {
-    double *Y = dalloc((size_t)B * out), L = 0.0;
+    double *Y = test_dalloc((size_t)B * out), L = 0.0;
     test_linear_ref(X, W, b, Y, B, in, out);
     for (int i = 0; i < B * out; i++) L += G[i] * Y[i];
     free(Y);
     return L;
 }
 
-// d(objective)/d(p[i]) by central differences, p perturbed in place.
-#define FD_GRAD(p, n, grad, objective)                                                                                 \
-    for (size_t i_ = 0; i_ < (size_t)(n); i_++) {                                                                      \
-        double keep_ = (p)[i_];                                                                                        \
-        (p)[i_] = keep_ + FD_H;                                                                                        \
-        double up_ = (objective);                                                                                      \
-        (p)[i_] = keep_ - FD_H;                                                                                        \
-        double down_ = (objective);                                                                                    \
-        (p)[i_] = keep_;                                                                                               \
-        (grad)[i_] = (up_ - down_) / (2 * FD_H);                                                                       \
-    }
-
 static void test_linear(int B, int in, int out) {
     size_t nx = (size_t)B * in, nw = (size_t)out * in, ny = (size_t)B * out;
-    float *X = falloc(nx), *W = falloc(nw), *b = falloc(out), *Y = falloc(ny), *G = falloc(ny);
-    float *dW = falloc(nw), *db = falloc(out), *dX = falloc(nx);
+    float *X = test_falloc(nx), *W = test_falloc(nw), *b = test_falloc(out), *Y = test_falloc(ny), *G = test_falloc(ny);
+    float *dW = test_falloc(nw), *db = test_falloc(out), *dX = test_falloc(nx);
     test_fill_uniform(&rng, X, nx, -1, 1);
     test_fill_uniform(&rng, W, nw, -1, 1);
     test_fill_uniform(&rng, b, out, -1, 1);
     test_fill_uniform(&rng, G, ny, -1, 1);
-    double *Xd = dalloc(nx), *Wd = dalloc(nw), *bd = dalloc(out), *Gd = dalloc(ny), *ref = dalloc(nx + nw + ny);
-    to_double(X, Xd, nx);
-    to_double(W, Wd, nw);
-    to_double(b, bd, out);
-    to_double(G, Gd, ny);
+    double *Xd = test_dalloc(nx), *Wd = test_dalloc(nw), *bd = test_dalloc(out), *Gd = test_dalloc(ny), *ref = test_dalloc(nx + nw + ny);
+    test_to_double(X, Xd, nx);
+    test_to_double(W, Wd, nw);
+    test_to_double(b, bd, out);
+    test_to_double(G, Gd, ny);
     char what[96];
 
     CHECK_OK(cnn_linear_forward(be, X, W, b, Y, B, in, out, false));
@@ -78,20 +58,20 @@ static void test_linear(int B, int in, int out) {
     CHECK(test_close(what, Y, ref, ny, TOL, TOL));
 
     CHECK_OK(cnn_linear_backward(be, X, W, G, dW, db, dX, B, in, out));
-    FD_GRAD(Wd, nw, ref, linear_objective(Xd, Wd, bd, Gd, B, in, out));
+    TEST_FD_GRAD(Wd, nw, FD_H, ref, linear_objective(Xd, Wd, bd, Gd, B, in, out));
     snprintf(what, sizeof what, "linear dW B=%d in=%d out=%d", B, in, out);
     CHECK(test_close(what, dW, ref, nw, TOL, TOL));
-    FD_GRAD(bd, out, ref, linear_objective(Xd, Wd, bd, Gd, B, in, out));
+    TEST_FD_GRAD(bd, out, FD_H, ref, linear_objective(Xd, Wd, bd, Gd, B, in, out));
     snprintf(what, sizeof what, "linear db B=%d in=%d out=%d", B, in, out);
     CHECK(test_close(what, db, ref, out, TOL, TOL));
-    FD_GRAD(Xd, nx, ref, linear_objective(Xd, Wd, bd, Gd, B, in, out));
+    TEST_FD_GRAD(Xd, nx, FD_H, ref, linear_objective(Xd, Wd, bd, Gd, B, in, out));
     snprintf(what, sizeof what, "linear dX B=%d in=%d out=%d", B, in, out);
     CHECK(test_close(what, dX, ref, nx, TOL, TOL));
 
     // dX == NULL (first layer) still gives dW and db, and writes nothing else
     memset(dW, 0, nw * sizeof *dW);
     CHECK_OK(cnn_linear_backward(be, X, W, G, dW, db, NULL, B, in, out));
-    FD_GRAD(Wd, nw, ref, linear_objective(Xd, Wd, bd, Gd, B, in, out));
+    TEST_FD_GRAD(Wd, nw, FD_H, ref, linear_objective(Xd, Wd, bd, Gd, B, in, out));
     CHECK(test_close("linear dW without dX", dW, ref, nw, TOL, TOL));
 
     free(X), free(W), free(b), free(Y), free(G), free(dW), free(db), free(dX);
@@ -105,20 +85,20 @@ static double relu_objective(const double *X, const double *G, size_t n) {
 }
 
 static void test_relu(size_t n) {
-    float *X = falloc(n), *Y = falloc(n), *G = falloc(n), *dX = falloc(n);
-    double *Xd = dalloc(n), *Gd = dalloc(n), *ref = dalloc(n);
+    float *X = test_falloc(n), *Y = test_falloc(n), *G = test_falloc(n), *dX = test_falloc(n);
+    double *Xd = test_dalloc(n), *Gd = test_dalloc(n), *ref = test_dalloc(n);
     for (size_t i = 0; i < n; i++) { // keep |x| >= 0.01 so the finite difference never straddles the kink
         float v = (float)cnn_rng_uniform(&rng) * 0.99f + 0.01f;
         X[i] = (cnn_rng_u64(&rng) & 1) ? v : -v;
     }
     test_fill_uniform(&rng, G, n, -1, 1);
-    to_double(X, Xd, n);
-    to_double(G, Gd, n);
+    test_to_double(X, Xd, n);
+    test_to_double(G, Gd, n);
     CHECK_OK(cnn_relu_forward(be, X, Y, n));
     for (size_t i = 0; i < n; i++) ref[i] = Xd[i] > 0 ? Xd[i] : 0;
     CHECK(test_close("relu_forward", Y, ref, n, 0, 0));
     CHECK_OK(cnn_relu_backward(be, Y, G, dX, n));
-    FD_GRAD(Xd, n, ref, relu_objective(Xd, Gd, n));
+    TEST_FD_GRAD(Xd, n, FD_H, ref, relu_objective(Xd, Gd, n));
     CHECK(test_close("relu_backward", dX, ref, n, TOL, TOL));
     // in place (dX == dY), as the model uses it
     memcpy(dX, G, n * sizeof *dX);
@@ -130,12 +110,12 @@ static void test_relu(size_t n) {
 
 static void test_softmax_xent(int B, int C) {
     size_t n = (size_t)B * C;
-    float *Z = falloc(n), *dZ = falloc(n), stats[2] = {0, 0};
+    float *Z = test_falloc(n), *dZ = test_falloc(n), stats[2] = {0, 0};
     int32_t *labels = calloc(B, sizeof *labels);
-    double *Zd = dalloc(n), *ref = dalloc(n);
+    double *Zd = test_dalloc(n), *ref = test_dalloc(n);
     test_fill_uniform(&rng, Z, n, -4, 4);
     for (int i = 0; i < B; i++) labels[i] = (int32_t)(cnn_rng_u64(&rng) % C);
-    to_double(Z, Zd, n);
+    test_to_double(Z, Zd, n);
     CHECK_OK(cnn_softmax_xent_backward(be, Z, labels, dZ, stats, B, C));
     double Lref = test_xent_ref(Zd, labels, B, C);
     double loss = stats[0] / B;
@@ -151,7 +131,7 @@ static void test_softmax_xent(int B, int C) {
         correct += am == labels[i];
     }
     CHECK(stats[1] == (float)correct);
-    FD_GRAD(Zd, n, ref, test_xent_ref(Zd, labels, B, C));
+    TEST_FD_GRAD(Zd, n, FD_H, ref, test_xent_ref(Zd, labels, B, C));
     char what[64];
     snprintf(what, sizeof what, "softmax_xent dlogits B=%d C=%d", B, C);
     CHECK(test_close(what, dZ, ref, n, TOL, TOL));
@@ -174,16 +154,16 @@ static double mse_ref(const double *P, const double *T, int B, int C) {
 
 static void test_mse(int B, int C) {
     size_t n = (size_t)B * C;
-    float *P = falloc(n), *T = falloc(n), *dP = falloc(n), stats[2] = {0, 0};
-    double *Pd = dalloc(n), *Td = dalloc(n), *ref = dalloc(n);
+    float *P = test_falloc(n), *T = test_falloc(n), *dP = test_falloc(n), stats[2] = {0, 0};
+    double *Pd = test_dalloc(n), *Td = test_dalloc(n), *ref = test_dalloc(n);
     test_fill_uniform(&rng, P, n, -2, 2);
     test_fill_uniform(&rng, T, n, -2, 2);
-    to_double(P, Pd, n);
-    to_double(T, Td, n);
+    test_to_double(P, Pd, n);
+    test_to_double(T, Td, n);
     CHECK_OK(cnn_mse_backward(be, P, T, dP, stats, B, C));
     double Lref = mse_ref(Pd, Td, B, C);
     CHECK(fabs(stats[0] / B - Lref) <= TOL * (1 + Lref));
-    FD_GRAD(Pd, n, ref, mse_ref(Pd, Td, B, C));
+    TEST_FD_GRAD(Pd, n, FD_H, ref, mse_ref(Pd, Td, B, C));
     char what[64];
     snprintf(what, sizeof what, "mse dpred B=%d C=%d", B, C);
     CHECK(test_close(what, dP, ref, n, TOL, TOL));
@@ -199,9 +179,9 @@ static void test_sgd(void) {
     CHECK_OK(cnn_arena_alloc(&a, be));
     const float lr = 0.1f, mom = 0.9f, wd = 0.01f;
     size_t n = a.n;
-    double *w = dalloc(n), *v = dalloc(n), *want = dalloc(n);
+    double *w = test_dalloc(n), *v = test_dalloc(n), *want = test_dalloc(n);
     test_fill_uniform(&rng, a.base, n, -1, 1);
-    to_double(a.base, w, n);
+    test_to_double(a.base, w, n);
     for (int step = 0; step < 3; step++) {
         test_fill_uniform(&rng, a.base + n, n, -1, 1); // fresh gradients
         for (size_t i = 0; i < n; i++) {
@@ -220,7 +200,7 @@ static void test_sgd(void) {
 
 static void test_he_init(void) {
     const int out = 512, in = 784;
-    float *W = falloc((size_t)out * in);
+    float *W = test_falloc((size_t)out * in);
     cnn_he_normal_init(&rng, W, out, in);
     double sum = 0, sq = 0;
     size_t n = (size_t)out * in;
@@ -244,7 +224,7 @@ typedef struct {
 static double mlp_ref_loss(const mlp_ref *r) {
     const cnn_model *m = r->m;
     int width = m->in_dim;
-    double *cur = dalloc((size_t)r->B * width);
+    double *cur = test_dalloc((size_t)r->B * width);
     memcpy(cur, r->X, (size_t)r->B * width * sizeof *cur);
     for (int li = 0; li < m->n_layers; li++) {
         const cnn_layer *l = &m->layers[li];
@@ -252,7 +232,7 @@ static double mlp_ref_loss(const mlp_ref *r) {
             for (int i = 0; i < r->B * width; i++) cur[i] = cur[i] > 0 ? cur[i] : 0;
             continue;
         }
-        double *next = dalloc((size_t)r->B * l->out);
+        double *next = test_dalloc((size_t)r->B * l->out);
         test_linear_ref(cur, r->params + m->arena.slots[l->w_slot].offset, r->params + m->arena.slots[l->b_slot].offset,
                    next, r->B, l->in, l->out);
         free(cur);
@@ -269,7 +249,7 @@ static void test_mlp_gradient(int B, const int *hidden, int n_hidden) {
     const int in = 9, C = 4;
     CHECK_OK(cnn_model_create(be, "mlp", in, 1, 1, hidden, n_hidden, C, 42, &m));
     CHECK_OK(cnn_model_reserve(&m, be, B));
-    float *X = falloc((size_t)B * in), stats[2] = {0, 0};
+    float *X = test_falloc((size_t)B * in), stats[2] = {0, 0};
     int32_t *labels = calloc(B, sizeof *labels);
     test_fill_uniform(&rng, X, (size_t)B * in, -1, 1);
     for (int i = 0; i < B; i++) labels[i] = (int32_t)(cnn_rng_u64(&rng) % C);
@@ -279,12 +259,12 @@ static void test_mlp_gradient(int B, const int *hidden, int n_hidden) {
     CHECK_OK(cnn_softmax_xent_backward(be, cnn_model_logits(&m), labels, cnn_model_dlogits(&m), stats, B, C));
     CHECK_OK(cnn_model_backward(&m, be, X, B));
 
-    double *Xd = dalloc((size_t)B * in), *ref = dalloc(m.arena.n);
-    to_double(X, Xd, (size_t)B * in);
-    mlp_ref r = {&m, dalloc(m.arena.n), Xd, labels, B};
-    to_double(m.arena.base, r.params, m.arena.n);
+    double *Xd = test_dalloc((size_t)B * in), *ref = test_dalloc(m.arena.n);
+    test_to_double(X, Xd, (size_t)B * in);
+    mlp_ref r = {&m, test_dalloc(m.arena.n), Xd, labels, B};
+    test_to_double(m.arena.base, r.params, m.arena.n);
     CHECK(fabs(stats[0] / B - mlp_ref_loss(&r)) < TOL);
-    FD_GRAD(r.params, m.arena.n, ref, mlp_ref_loss(&r));
+    TEST_FD_GRAD(r.params, m.arena.n, FD_H, ref, mlp_ref_loss(&r));
     char what[64];
     snprintf(what, sizeof what, "mlp gradient B=%d, %d hidden layer(s)", B, n_hidden);
     CHECK(test_close(what, m.arena.base + m.arena.n, ref, m.arena.n, TOL, TOL));

@@ -100,3 +100,20 @@ const char *test_data_dir(const char *name) {
     }
     return path;
 }
+
+// n zeroed elements of size bytes (at least one); exits the test when memory runs out.
+static void *zeroed(size_t n, size_t size, const char *what) {
+    void *p = calloc(n ? n : 1, size);
+    if (!p) {
+        fprintf(stderr, "test: out of memory allocating %zu %s\n", n, what);
+        exit(1);
+    }
+    return p;
+}
+
+double *test_dalloc(size_t n) { return zeroed(n, sizeof(double), "doubles"); }
+float *test_falloc(size_t n) { return zeroed(n, sizeof(float), "floats"); }
+
+void test_to_double(const float *x, double *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i];
+}

@@ -55,6 +55,26 @@ void test_linear_ref(const double *X, const double *W, const double *b, double *
 // Z is (B,C), labels is (B): the mean over rows of -log softmax(Z)[label], in double precision.
 double test_xent_ref(const double *Z, const int32_t *labels, int B, int C);
 
+// Zeroed host arrays of n (at least 1) elements; the test fails if memory runs out.
+double *test_dalloc(size_t n);
+float *test_falloc(size_t n);
+// y[i] = x[i] for i < n.
+void test_to_double(const float *x, double *y, size_t n);
+
+// grad[i] = d(objective)/d(p[i]) for i < n by central differences with step
+// h, each p[i] perturbed in place and restored; objective is an expression
+// of p, evaluated twice per element.
+#define TEST_FD_GRAD(p, n, h, grad, objective)                                                                         \
+    for (size_t fd_i_ = 0; fd_i_ < (size_t)(n); fd_i_++) {                                                             \
+        const double fd_keep_ = (p)[fd_i_];                                                                            \
+        (p)[fd_i_] = fd_keep_ + (h);                                                                                   \
+        const double fd_up_ = (objective);                                                                             \
+        (p)[fd_i_] = fd_keep_ - (h);                                                                                   \
+        const double fd_down_ = (objective);                                                                           \
+        (p)[fd_i_] = fd_keep_;                                                                                         \
+        (grad)[fd_i_] = (fd_up_ - fd_down_) / (2 * (h));                                                               \
+    }
+
 // Fills x with uniform values in [lo, hi).
 void test_fill_uniform(cnn_rng *rng, float *x, size_t n, float lo, float hi);
 

@@ -4,7 +4,7 @@
 // `steps` whole SGD steps in one cooperative kernel launch.
 //
 // The model is linear -> ReLU (-> linear -> ReLU) -> linear, as
-// cnn_mlp_create builds it for 1 or 2 hidden layers, trained with
+// cnn_model_create(be, "mlp", ...) builds it for 1 or 2 hidden layers, trained with
 // softmax cross-entropy and SGD exactly as models/train.c's train_step does.
 // Layer l (0 .. n_hidden) maps in_l = (l ? hidden[l-1] : D) features to
 // out_l = (l < n_hidden ? hidden[l] : C) features; its parameters are W[l]
