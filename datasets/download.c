@@ -25,8 +25,11 @@ static CURLcode curl_init_rc = CURLE_FAILED_INIT;
 
 static void curl_init_once(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
-// mkdir -p dir (each missing component created with mode 0755).
-cnn_status cnn_mkdir_p(const char *dir) {
+// mkdir -p dir (each missing component created with mode 0755); *made is
+// the length of the shortest prefix of dir that this call created, 0 when
+// it created nothing (every component after that one is new too).
+static cnn_status mkdir_p(const char *dir, size_t *made) {
+    *made = 0;
     if (!dir || !*dir) return cnn_error(CNN_ERR_INVALID_ARG, "cnn_mkdir_p: empty directory name");
     size_t n = strlen(dir);
     char *p = malloc(n + 1);
@@ -36,7 +39,9 @@ cnn_status cnn_mkdir_p(const char *dir) {
         if (p[i] != '/' && p[i] != '\0') continue;
         char c = p[i];
         p[i] = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+        if (mkdir(p, 0755) == 0) {
+            if (!*made) *made = i;
+        } else if (errno != EEXIST) {
             cnn_status st = cnn_error(CNN_ERR_IO, "cannot create directory %s: %s", p, strerror(errno));
             free(p);
             return st;
@@ -48,6 +53,29 @@ cnn_status cnn_mkdir_p(const char *dir) {
     free(p);
     if (!ok) return cnn_error(CNN_ERR_IO, "cannot create directory %s: a file of that name is in the way", dir);
     return CNN_OK;
+}
+
+cnn_status cnn_mkdir_p(const char *dir) {
+    size_t made;
+    return mkdir_p(dir, &made);
+}
+
+// Undoes mkdir_p(dir, made): removes dir and its parents down to the
+// prefix of length made, deepest first, each only while it is empty
+// (rmdir refuses a directory that holds anything, and the walk stops there;
+// one that mkdir_p failed to create is skipped).
+static void remove_made(const char *dir, size_t made) {
+    size_t n = strlen(dir);
+    char *p = made ? malloc(n + 1) : NULL;
+    if (!p) return;
+    memcpy(p, dir, n + 1);
+    while (n > 1 && p[n - 1] == '/') p[--n] = '\0';
+    while (n >= made && (rmdir(p) == 0 || errno == ENOENT)) {
+        while (n > 0 && p[n - 1] != '/') n--;   // drop the last component
+        while (n > 1 && p[n - 1] == '/') n--;   // and the slashes before it
+        p[n] = '\0';
+    }
+    free(p);
 }
 
 // The state of one transfer: where the bytes go and their running MD5.
@@ -226,6 +254,9 @@ done:
     return st;
 }
 
+static cnn_status fetch_all(const char *const *base_urls, int n_urls, const cnn_download_item *items, int n_items,
+                            const char *dir, const cnn_download_options *opt);
+
 // base_urls x items: fetches each item from the first base URL that serves it intact into dir.
 cnn_status cnn_download_files(const char *const *base_urls, int n_urls, const cnn_download_item *items, int n_items,
                               const char *dir, const cnn_download_options *opt) {
@@ -244,7 +275,17 @@ cnn_status cnn_download_files(const char *const *base_urls, int n_urls, const cn
         if (!base_urls[u] || !*base_urls[u])
             return cnn_error(CNN_ERR_INVALID_ARG, "cnn_download_files: base URL %d is empty", u);
     if (n_items == 0) return CNN_OK;
-    CNN_TRY(cnn_mkdir_p(dir));
+    // A failed attempt leaves no directory it created behind (unless it holds files).
+    size_t made;
+    cnn_status st = mkdir_p(dir, &made);
+    if (st == CNN_OK) st = fetch_all(base_urls, n_urls, items, n_items, dir, opt);
+    if (st != CNN_OK) remove_made(dir, made);
+    return st;
+}
+
+// The body of cnn_download_files once its arguments are checked and dir exists.
+static cnn_status fetch_all(const char *const *base_urls, int n_urls, const cnn_download_item *items, int n_items,
+                            const char *dir, const cnn_download_options *opt) {
     pthread_once(&curl_once, curl_init_once);
     if (curl_init_rc != CURLE_OK)
         return cnn_error(CNN_ERR_NETWORK, "libcurl failed to initialise: %s", curl_easy_strerror(curl_init_rc));

@@ -31,6 +31,8 @@ typedef struct {
 // the expected and actual values; this status wins when any mirror served
 // a wrong file); a directory or file that cannot be written is CNN_ERR_IO.
 // The message names the file and what each mirror answered. opt may be NULL.
+// dir and its missing parents are created; when the download fails, those
+// this call created are removed again if they are empty.
 cnn_status cnn_download_files(const char *const *base_urls, int n_urls, const cnn_download_item *items, int n_items,
                               const char *dir, const cnn_download_options *opt);
 

@@ -29,6 +29,22 @@ static const cnn_layer_spec lenet[] = {
     {.kind = CNN_LAYER_LINEAR, .out = 0}, // 0: one output per class
 };
 
+// The smallest image side that every window (convolution, pooling) of the
+// table fits, found by trying sides upward; 0 when none up to 4096 does.
+static int min_side(const cnn_layer_spec *specs, int n) {
+    for (int side = 1; side <= 4096; side++) {
+        int h = side, fits = 1;
+        for (int i = 0; i < n && fits; i++) {
+            const cnn_layer_spec *l = &specs[i];
+            if (l->kind != CNN_LAYER_CONV2D && l->kind != CNN_LAYER_MAXPOOL) continue;
+            fits = h + 2 * l->pad >= l->k;
+            h = (h + 2 * l->pad - l->k) / l->stride + 1;
+        }
+        if (fits) return side;
+    }
+    return 0;
+}
+
 // Builds model `name` on be, or only plans it when be is NULL.
 static cnn_status create(cnn_backend *be, const char *name, int in_c, int in_h, int in_w, const int *hidden,
                          int n_hidden, int n_classes, uint64_t seed, cnn_model *m) {
@@ -40,9 +56,17 @@ static cnn_status create(cnn_backend *be, const char *name, int in_c, int in_h, 
         CNN_TRY(cnn_mlp_table(in_c * in_h * in_w, hidden, n_hidden, n_classes, specs, &n, desc, sizeof desc));
         return cnn_model_build(be, desc, in_c, in_h, in_w, specs, n, n_classes, CNN_INIT_HE_NORMAL, seed, m);
     }
-    if (strcmp(name, "lenet") == 0)
+    if (strcmp(name, "lenet") == 0) {
+        // Said here, in the user's terms: the window check below knows only "a kernel does not fit".
+        const int n = (int)(sizeof lenet / sizeof lenet[0]), side = min_side(lenet, n);
+        if (in_h < side || in_w < side)
+            return cnn_error(CNN_ERR_INVALID_ARG,
+                             "model lenet: its convolutions and pooling need images of at least %dx%d, and these are "
+                             "%dx%d: use the MLP (--model=mlp) or larger images",
+                             side, side, in_h, in_w);
         return cnn_model_build(be, "lenet-5 conv6-pool-conv16-pool-120-84", in_c, in_h, in_w, lenet,
-                               (int)(sizeof lenet / sizeof lenet[0]), n_classes, CNN_INIT_FAN_IN_UNIFORM, seed, m);
+                               n, n_classes, CNN_INIT_FAN_IN_UNIFORM, seed, m);
+    }
     return cnn_error(CNN_ERR_INVALID_ARG, "unknown model '%s'; choose mlp or lenet", name);
 }
 

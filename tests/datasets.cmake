@@ -44,3 +44,7 @@ if(CNN_SANITIZE_TESTS AND CNN_HAVE_SANITIZERS)
       ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
   endforeach()
 endif()
+
+# Gzip bombs read under a memory limit (RLIMIT_AS, in a child process): not
+# in the ASan list above, whose shadow memory does not fit such a limit.
+cnn_add_test(test_idx_bomb test_idx_bomb.c ${CNN_DATASET_TEST_HELPERS})

@@ -30,6 +30,13 @@ if(TARGET gemm-bench)
                        PASS_REGULAR_EXPRESSION "backend,gemm,transa,transb,M,N,K,gflops,ref_gflops,ratio,max_rel_err")
   add_test(NAME test_gemm_bench_bad_flag
            COMMAND sh -c "\"$0\" --frobnicate 2>&1; test $? -eq 2" $<TARGET_FILE:gemm-bench>)
+  # Bad input: --threads, shape sizes, buffers over size_t or the memory available (one line, exit 2).
+  add_test(NAME test_gemm_bench_cli
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_gemm_bench_cli.sh $<TARGET_FILE:gemm-bench>)
+  set_tests_properties(test_gemm_bench_cli PROPERTIES TIMEOUT 300)
+  # Each variant's validation tolerance follows from its input precision (TF32 emulated on the CPU).
+  cnn_add_test(test_gemm_bench_validate test_gemm_bench_validate.c ${PROJECT_SOURCE_DIR}/tools/gemm_bench/validate.c)
+  target_include_directories(test_gemm_bench_validate PRIVATE ${PROJECT_SOURCE_DIR}/tools/gemm_bench)
   if(NOT CNN_HAVE_CUDA)
     add_test(NAME test_gemm_bench_no_cuda
              COMMAND sh -c "\"$0\" --backend=cuda 2>&1; test $? -eq 1" $<TARGET_FILE:gemm-bench>)

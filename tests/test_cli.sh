@@ -57,6 +57,22 @@ grep -qE '^cnn-train [0-9]+\.[0-9]+' "$tmp/out" || { echo "FAIL: --version print
 # missing data: exit 1, one line naming the directory
 expect 1 'no-such-dir' mnist --data-dir "$tmp/no-such-dir"
 
+# LeNet on images too small for it (8x8, generated): a usage error (2), one line saying to use the MLP
+if command -v python3 >/dev/null 2>&1; then
+    python3 - "$tmp/tiny8" <<'PY'
+import os, struct, sys
+d = sys.argv[1]
+os.makedirs(d)
+for split, n in (("train", 6), ("t10k", 3)):
+    with open(f"{d}/{split}-images-idx3-ubyte", "wb") as f:
+        f.write(struct.pack(">BBBBIII", 0, 0, 8, 3, n, 8, 8) + bytes(i % 256 for i in range(n * 64)))
+    with open(f"{d}/{split}-labels-idx1-ubyte", "wb") as f:
+        f.write(struct.pack(">BBBBI", 0, 0, 8, 1, n) + bytes(i % 10 for i in range(n)))
+PY
+    expect 2 'lenet.*at least 12x12.*8x8.*--model=mlp' mnist --data-dir "$tmp/tiny8" --model=lenet --no-energy --quiet
+    expect 0 '' mnist --data-dir "$tmp/tiny8" --model=mlp --epochs 1 --batch 2 --no-energy --quiet
+fi
+
 if [ -n "${CNN_DATA_DIR:-}" ] && [ -d "$CNN_DATA_DIR/mnist" ]; then
     data=(--data-dir "$CNN_DATA_DIR/mnist")
     # a GEMM the backend does not have: usage error listing the choices

@@ -425,7 +425,14 @@ static void test_errors(void) {
     CHECK(cnn_model_create(be, "resnet", 1, 28, 28, NULL, 0, 10, 1, &m) == CNN_ERR_INVALID_ARG);
     CHECK(strstr(cnn_last_error(), "lenet") != NULL);
     // LeNet does not fit 8x8 images: the second 5x5 convolution has no room
+    // (its smallest input is 12x12: 12 -> 6 after the first pool -> 2 after
+    // the second 5x5 convolution, just the last 2x2 pool), and the message
+    // says what the user can do about it.
     CHECK(cnn_model_plan("lenet", 1, 8, 8, NULL, 0, 10, &m) == CNN_ERR_INVALID_ARG);
+    CHECK(strstr(cnn_last_error(), "at least 12x12, and these are 8x8: use the MLP (--model=mlp) or larger images"));
+    CHECK(!strstr(cnn_last_error(), "smaller kernel"));
+    CHECK(cnn_model_plan("lenet", 1, 28, 11, NULL, 0, 10, &m) == CNN_ERR_INVALID_ARG);
+    CHECK_OK(cnn_model_plan("lenet", 1, 12, 12, NULL, 0, 10, &m));
     // the MLP by name is the table cnn_mlp_table makes
     const int hidden[] = {512};
     CHECK_OK(cnn_model_plan("mlp", 1, 28, 28, hidden, 1, 10, &m));

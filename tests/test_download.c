@@ -121,6 +121,29 @@ static void test_download_files(const uint8_t *blob, size_t blob_len, const char
     CHECK_MSG("onnect"); // libcurl: "Failed to connect ... Couldn't connect to server"
     CHECK_MSG("check the network connection");
     expect_nothing_left(dst, "blob.bin");
+    CHECK(dt_exists(dst)); // it was there before this attempt: kept
+
+    // A failed download into a directory it had to create removes what it
+    // created (fresh/a/b), and nothing that was there before (root).
+    {
+        const char *fresh = dt_path("%s/fresh", root), *deep = dt_path("%s/fresh/a/b", root);
+        CHECK_FAILS(cnn_download_files(bases_closed, 1, &good, 1, deep, &quiet), CNN_ERR_NETWORK, "blob.bin");
+        CHECK(!dt_exists(fresh) && dt_exists(root));
+        // With a trailing slash and doubled slashes, the same.
+        CHECK(cnn_download_files(bases_closed, 1, &good, 1, dt_path("%s/fresh//a/b/", root), &quiet) ==
+              CNN_ERR_NETWORK);
+        CHECK(!dt_exists(fresh));
+        // Only the part it created: fresh/ made beforehand stays, a/b goes.
+        dt_mkdirs(fresh);
+        CHECK(cnn_download_files(bases_closed, 1, &good, 1, deep, &quiet) == CNN_ERR_NETWORK);
+        CHECK(dt_exists(fresh) && !dt_exists(dt_path("%s/fresh/a", root)));
+        // A created directory that holds a file after the failure is kept:
+        // the first of two items arrives, the second fails.
+        cnn_download_item two[2] = {good, missing};
+        CHECK(cnn_download_files(bases_good, 1, two, 2, deep, &quiet) == CNN_ERR_NETWORK);
+        CHECK(dt_exists(dt_path("%s/blob.bin", deep)) && dt_count_entries(deep, NULL) == 1);
+        dt_rm_rf(fresh);
+    }
 
     // Mirrors are tried in order: a refused one, a 404 one, a bad-checksum one
     // (a different file under the same name), then a good one.
@@ -290,8 +313,9 @@ static void test_dataset_download(void) {
     CHECK_MSG(dt_path("127.0.0.1:%d", closed));
     CHECK(strchr(cnn_last_error(), '\n') == NULL);
     CHECK(ds.train.images == NULL);
-    // The failed attempt leaves the (created) cache directory empty.
-    CHECK(dt_count_entries(dt_path("%s/.cache/cnn-train/fashion-mnist", home2), NULL) == 0);
+    // The failed attempt leaves no cache directory behind: it created
+    // .cache/cnn-train/fashion-mnist in the fresh HOME, and removes all three.
+    CHECK(!dt_exists(dt_path("%s/.cache", home2)) && dt_exists(home2));
 
     // $CNN_DATA_DIR with the files wins over downloading (no network needed).
     setenv("CNN_DATA_DIR", root, 1); // root/tiny is not root/mnist: passed over

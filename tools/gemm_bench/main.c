@@ -5,6 +5,8 @@
 //
 // It talks to the backend only through the vtable (alloc, upload,
 // download, sync, cnn_gemm), so the same code measures any backend.
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -19,7 +21,7 @@
 #include "core/rng.h"
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
-enum { MAX_SHAPES = 64, MAX_VARIANTS = 32, MAX_HIDDEN = 16, MAX_REPEAT = 1000 };
+enum { MAX_SHAPES = 64, MAX_VARIANTS = 32, MAX_HIDDEN = 16, MAX_REPEAT = 1000, MAX_THREADS = 1024 };
 
 static const char *usage =
     "usage: gemm-bench [options]\n"
@@ -34,11 +36,14 @@ static const char *usage =
     "  --ref=NAME              the reference (default openblas on cpu, cublas on cuda)\n"
     "  --shapes=LIST           comma-separated: mlp (one training step's GEMMs), square\n"
     "                          (1024^3, 2048^3, 4096^3) or MxNxK with an optional\n"
-    "                          :NN, :NT, :TN or :TT for transa/transb (default mlp)\n"
+    "                          :NN, :NT, :TN or :TT for transa/transb (default mlp); each\n"
+    "                          size 1 to 2147483647, and a shape's buffers must fit in\n"
+    "                          the memory available (MemAvailable)\n"
     "  --batch=B               batch size of the mlp shapes (default 128)\n"
     "  --hidden=LIST           the MLP's hidden layers, e.g. 512 or 512,256 (default 512);\n"
     "                          input 784, 10 classes\n"
-    "  --threads=N             threads for our OpenMP and OpenBLAS (default: all cores)\n"
+    "  --threads=N             threads for our OpenMP and OpenBLAS, 1 to 1024 (default 0:\n"
+    "                          all cores)\n"
     "  --repeat=R              timed samples of each (default 7)\n"
     "  --min-time=S            seconds per timed sample at least (default 0.02); on the CPU a\n"
     "                          sample is the median of its calls' times (robust to the rare\n"
@@ -53,11 +58,7 @@ static const char *usage =
     "The packed CPU GEMM's micro-kernel follows CNN_CPU_KERNEL=avx512|avx2|scalar\n"
     "(default: the widest this CPU runs).\n";
 
-typedef struct {
-    char name[48]; // "fc1.fwd", "square1024", "100x200x300"
-    bool ta, tb;
-    int M, N, K;
-} shape;
+typedef gemm_shape shape;
 
 typedef struct {
     const char *backend, *gemm, *ref, *shapes, *hidden;
@@ -115,7 +116,9 @@ static int parse_options(int argc, char **argv, options *o) {
         else if (IS("--batch")) {
             if (!parse_int(v, 1, &o->batch)) return usage_error("--batch must be an integer >= 1, not '%s'", v);
         } else if (IS("--threads")) {
-            if (!parse_int(v, 0, &o->threads)) return usage_error("--threads must be an integer >= 0, not '%s'", v);
+            // Bounded as cnn-train's --threads is (a huge team overflows libgomp's stack).
+            if (!parse_int(v, 0, &o->threads) || o->threads > MAX_THREADS)
+                return usage_error("--threads must be an integer from 0 (all cores) to 1024, not '%s'", v);
         } else if (IS("--repeat")) {
             if (!parse_int(v, 1, &o->repeat) || o->repeat > MAX_REPEAT)
                 return usage_error("--repeat must be an integer from 1 to 1000, not '%s'", v);
@@ -164,6 +167,22 @@ static int add_mlp(shape *s, int n, int max, const int *hidden, int n_hidden, in
     return n;
 }
 
+// Parses one size of MxNxK at *p: decimal digits for a value from 1 to
+// INT_MAX (no sign, no wrap-around), followed by 'x' (consumed) or, for the
+// last one, by ':' or the end. *p moves past what was read.
+static bool parse_size(const char **p, bool last, int *out) {
+    const char *s = *p;
+    if (*s < '0' || *s > '9') return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno == ERANGE || v < 1 || v > INT_MAX) return false;
+    if (last ? (*end != ':' && *end != '\0') : *end != 'x') return false;
+    *out = (int)v;
+    *p = last ? end : end + 1;
+    return true;
+}
+
 // Fills s from --shapes, --hidden and --batch; returns how many, or < 0 after printing an error.
 static int parse_shapes(const options *o, shape *s) {
     int hidden[MAX_HIDDEN], n_hidden = 0;
@@ -187,14 +206,15 @@ static int parse_shapes(const options *o, shape *s) {
                 snprintf(s[n].name, sizeof s[n].name, "square%d", e);
             }
         } else {
-            int M, N, K, used = 0;
+            int M, N, K;
+            const char *rest = tok;
             char t[3] = "NN";
-            if (sscanf(tok, "%dx%dx%d%n", &M, &N, &K, &used) != 3 || M < 1 || N < 1 || K < 1 ||
-                (tok[used] != '\0' &&
-                 (tok[used] != ':' || strlen(tok + used + 1) != 2 || !strchr("NT", tok[used + 1]) ||
-                  !strchr("NT", tok[used + 2]))))
-                return -usage_error("--shapes: '%s' is not mlp, square or MxNxK[:NN|NT|TN|TT]", tok);
-            if (tok[used] == ':') t[0] = tok[used + 1], t[1] = tok[used + 2];
+            if (!parse_size(&rest, false, &M) || !parse_size(&rest, false, &N) || !parse_size(&rest, true, &K) ||
+                (*rest == ':' && (strlen(rest) != 3 || !strchr("NT", rest[1]) || !strchr("NT", rest[2]))))
+                return -usage_error("--shapes: '%s' is not mlp, square or MxNxK[:NN|NT|TN|TT] with M, N and K "
+                                    "integers from 1 to 2147483647",
+                                    tok);
+            if (*rest) t[0] = rest[1], t[1] = rest[2];
             if (n < MAX_SHAPES) {
                 s[n] = (shape){"", t[0] == 'T', t[1] == 'T', M, N, K};
                 snprintf(s[n].name, sizeof s[n].name, "%dx%dx%d", M, N, K);
@@ -204,37 +224,6 @@ static int parse_shapes(const options *o, shape *s) {
     }
     if (n == 0) return -usage_error("--shapes lists no shapes: '%s'", o->shapes);
     return n;
-}
-
-// ---- validation ---------------------------------------------------------------
-
-// The largest error over the checked elements of C (M,N) = op(A) op(B),
-// each divided by S = sum_k |a_ik b_kj| (the scale of float rounding error
-// in a K-term sum), computed in double. All elements when the product is
-// small, else 1024 random ones and the four corners.
-static double max_rel_error(const shape *sh, const float *A, int lda, const float *B, int ldb, const float *C,
-                            cnn_rng *rng) {
-    const int M = sh->M, N = sh->N, K = sh->K;
-    const bool all = (double)M * N * K <= 64e6;
-    const long count = all ? (long)M * N : 1028;
-    double worst = 0.0;
-    for (long e = 0; e < count; e++) {
-        int i, j;
-        if (all) i = (int)(e / N), j = (int)(e % N);
-        else if (e < 4) i = (e & 1) ? M - 1 : 0, j = (e & 2) ? N - 1 : 0;
-        else i = (int)(cnn_rng_u64(rng) % (uint64_t)M), j = (int)(cnn_rng_u64(rng) % (uint64_t)N);
-        double sum = 0.0, scale = 0.0;
-        for (int k = 0; k < K; k++) {
-            double a = sh->ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
-            double b = sh->tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
-            sum += a * b;
-            scale += fabs(a * b);
-        }
-        double err = fabs((double)C[(size_t)i * N + j] - sum) / (scale > 0 ? scale : 1.0);
-        if (isnan(err)) return INFINITY;
-        if (err > worst) worst = err;
-    }
-    return worst;
 }
 
 // ---- timing -------------------------------------------------------------------
@@ -316,8 +305,9 @@ static cnn_status measure(bench_ctx *x, const options *o, const char *variant, c
         CNN_TRY(x->be->ops->download(x->be, x->sets[0].C, hC, c_bytes));
         *errs[v] = max_rel_error(s, hA, x->lda, hB, x->ldb, hC, rng);
     }
-    const double tol = (2.0 * s->K + 8.0) * 0x1p-24; // as in tests/test_gemm_cpu.c
-    if (!(r->err <= tol) || !(r->ref_err <= tol)) {
+    // Each within the bound its own input precision gives (validate.c).
+    const double tol = gemm_tolerance(variant, s->K), ref_tol = gemm_tolerance(ref, s->K);
+    if (!(r->err <= tol) || !(r->ref_err <= ref_tol)) {
         r->note = !(r->err <= tol) ? "FAILED validation" : "reference FAILED validation";
         return CNN_OK;
     }
@@ -371,14 +361,32 @@ static void fill_random(cnn_rng *rng, float *x, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] = (float)(2.0 * cnn_rng_uniform(rng) - 1.0);
 }
 
+// The bytes of A, B and C of shape s; false when they overflow size_t.
+static bool shape_bytes(const shape *s, size_t *a, size_t *b, size_t *c) {
+    size_t mk, kn, mn;
+    return !__builtin_mul_overflow((size_t)s->M, (size_t)s->K, &mk) &&
+           !__builtin_mul_overflow((size_t)s->K, (size_t)s->N, &kn) &&
+           !__builtin_mul_overflow((size_t)s->M, (size_t)s->N, &mn) &&
+           !__builtin_mul_overflow(mk, sizeof(float), a) && !__builtin_mul_overflow(kn, sizeof(float), b) &&
+           !__builtin_mul_overflow(mn, sizeof(float), c) && *a + *b >= *a && *a + *b + *c >= *c;
+}
+
+// How many buffer sets a shape whose A, B and C take `bytes` rotates
+// through: enough that the working set exceeds twice the last-level cache
+// (1 with --warm), at most 64.
+static int count_sets(size_t bytes, bool warm) {
+    long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    if (llc <= 0) llc = 32L << 20;
+    double n = warm ? 1 : ceil(2.0 * llc / (double)bytes);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
 // Allocates the buffer sets for one shape on the backend and uploads the same random inputs to each.
 static cnn_status setup_shape(cnn_backend *be, const shape *s, bool warm, const float *hA, const float *hB,
                               buffers *sets, int *n_sets) {
-    const size_t a = sizeof(float) * s->M * s->K, b = sizeof(float) * s->K * s->N, c = sizeof(float) * s->M * s->N;
-    long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
-    if (llc <= 0) llc = 32L << 20;
-    int n = warm ? 1 : (int)ceil(2.0 * llc / (double)(a + b + c));
-    n = n < 1 ? 1 : n > 64 ? 64 : n;
+    size_t a, b, c;
+    if (!shape_bytes(s, &a, &b, &c)) return cnn_error(CNN_ERR_INVALID_ARG, "shape %s overflows size_t", s->name);
+    const int n = count_sets(a + b + c, warm);
     *n_sets = 0;
     for (int i = 0; i < n; i++) {
         buffers *x = &sets[i];
@@ -401,6 +409,182 @@ static void free_sets(cnn_backend *be, buffers *sets, int n) {
     }
 }
 
+// ---- limits -------------------------------------------------------------------
+
+// The memory this process may still take without swapping, in bytes:
+// MemAvailable from /proc/meminfo, else the free pages (sysconf); *source
+// says which. 0 when neither is known.
+static double memory_available(const char **source) {
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[128];
+    unsigned long long kb = 0;
+    bool found = false;
+    while (f && !found && fgets(line, sizeof line, f)) found = sscanf(line, "MemAvailable: %llu kB", &kb) == 1;
+    if (f) fclose(f);
+    *source = "MemAvailable in /proc/meminfo";
+    if (found) return 1024.0 * (double)kb;
+    *source = "free memory, sysconf(_SC_AVPHYS_PAGES)";
+    long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (double)pages * (double)page : 0.0;
+}
+
+// Refuses, before anything is allocated, a shape whose buffers overflow
+// size_t or need more memory than is available: the host copies of A, B
+// and C, and on the CPU backend its buffer sets too (on a GPU those are
+// device memory, which the backend's allocator checks). Returns EXIT_USAGE
+// after one line on stderr, or -1 when every shape fits.
+static int check_shapes_fit(const options *o, const shape *shapes, int n) {
+    const bool cpu = strcmp(o->backend, "cpu") == 0;
+    const char *source;
+    const double avail = memory_available(&source);
+    for (int i = 0; i < n; i++) {
+        const shape *s = &shapes[i];
+        size_t a, b, c;
+        if (!shape_bytes(s, &a, &b, &c)) {
+            fprintf(stderr, "gemm-bench: shape %s (M=%d N=%d K=%d): its buffers would need more bytes than size_t "
+                            "counts: choose smaller sizes (see gemm-bench --help)\n",
+                    s->name, s->M, s->N, s->K);
+            return EXIT_USAGE;
+        }
+        const int sets = cpu ? count_sets(a + b + c, o->warm) : 0;
+        const double need = (1.0 + sets) * ((double)a + (double)b + (double)c);
+        if (avail > 0 && need > avail) {
+            fprintf(stderr, "gemm-bench: shape %s (M=%d N=%d K=%d) needs %.1f GiB of memory (A, B and C on the "
+                            "host%s), more than the %.1f GiB available (%s): choose smaller sizes (see gemm-bench "
+                            "--help)\n",
+                    s->name, s->M, s->N, s->K, need / 0x1p30, cpu ? " and in each of the CPU backend's buffer sets" : "",
+                    avail / 0x1p30, source);
+            return EXIT_USAGE;
+        }
+    }
+    return -1;
+}
+
+// ---- running ------------------------------------------------------------------
+
+// The variants to measure (--gemm, all but --ref by default); returns how
+// many, or -1 after printing an error.
+static int pick_variants(cnn_backend *be, const options *o, const char **variants) {
+    int n = 0;
+    if (!cnn_backend_find_gemm(be, o->ref)) {
+        cnn_backend_select_gemm(be, o->ref); // for its message listing the names
+        fprintf(stderr, "gemm-bench: --ref: %s\n", cnn_last_error());
+        return -1;
+    }
+    if (strcmp(o->gemm, "all") == 0) {
+        for (int i = 0; i < be->n_gemm_variants && n < MAX_VARIANTS; i++)
+            if (strcmp(be->gemm_variants[i].name, o->ref) != 0) variants[n++] = be->gemm_variants[i].name;
+        return n;
+    }
+    char list[512];
+    snprintf(list, sizeof list, "%s", o->gemm);
+    for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        const cnn_gemm_variant *v = cnn_backend_find_gemm(be, tok);
+        if (!v) {
+            cnn_backend_select_gemm(be, tok);
+            fprintf(stderr, "gemm-bench: --gemm: %s\n", cnn_last_error());
+            return -1;
+        }
+        if (n < MAX_VARIANTS) variants[n++] = v->name;
+    }
+    return n;
+}
+
+// The machine's ceilings, for % of peak and the roofline.
+typedef struct {
+    bool cpu;
+    int threads;
+    double peak, bandwidth; // GFLOP/s, GB/s; 0 when unknown
+    const char *isa, *kernel;
+} machine;
+
+static machine probe_machine(const cnn_backend *be, bool cpu, int threads) {
+    machine m = {cpu, threads, 0.0, 0.0, "n/a", "n/a"};
+    if (cpu) {
+        m.peak = probe_fma_peak(threads, &m.isa);
+        m.bandwidth = probe_memory_bandwidth(threads);
+        m.kernel = cnn_cpu_ctx_of(be)->kernel->name;
+    } else if (strstr(be->device_desc, "H100")) {
+        m.peak = 67000.0;     // FP32 non-tensor, H100 SXM (data sheet)
+        m.bandwidth = 3000.0; // HBM3, device-to-device copy (docs/BENCHMARKING.md)
+        m.isa = "table";
+    }
+    return m;
+}
+
+static void print_header(FILE *out, const options *o, const cnn_backend *be, const machine *m) {
+    if (o->csv) {
+        fprintf(out, "backend,gemm,transa,transb,M,N,K,gflops,ref_gflops,ratio,max_rel_err,ref,shape,threads,kernel,"
+                     "pct_peak,peak_gflops,ai_flop_per_byte,roofline_gflops,bound,ref_max_rel_err,reps,note\n");
+        return;
+    }
+    fprintf(out, "gemm-bench: backend %s (%s), reference %s, %d repeat%s, %s buffers\n", be->name, be->device_desc,
+            o->ref, o->repeat, o->repeat == 1 ? "" : "s",
+            o->warm ? "warm (one set)" : "rotated (working set > last-level cache)");
+    if (m->cpu) {
+        const char *ct = getenv("OPENBLAS_CORETYPE");
+        fprintf(out, "CPU: packed micro-kernel %s; OPENBLAS_CORETYPE=%s\n", m->kernel, ct && *ct ? ct : "(unset)");
+    }
+    if (m->peak > 0)
+        fprintf(out, "peak %.1f GFLOP/s (%s FMA probe, %d thread%s), memory %.1f GB/s (copy probe)\n", m->peak, m->isa,
+                m->threads, m->threads == 1 ? "" : "s", m->bandwidth);
+    else
+        fprintf(out, "peak n/a for this device (no probe or table entry): %% of peak and roofline not shown\n");
+    fprintf(out, "\n%-14s %-2s %5s %5s %5s  %-9s %9s %6s %9s %6s %7s %9s %-7s %8s\n", "shape", "op", "M", "N", "K",
+            "gemm", "GFLOP/s", "%peak", "ref", "ratio", "AI", "roofline", "bound", "max_err");
+}
+
+// One measurement's line (or CSV row).
+static void print_result(FILE *out, const options *o, const cnn_backend *be, const machine *m, const shape *s,
+                         const char *variant, const result *r) {
+    const double flops = 2.0 * s->M * s->N * s->K;
+    const double ai = flops / (4.0 * ((double)s->M * s->K + (double)s->K * s->N + (double)s->M * s->N));
+    const double roof = m->peak > 0 ? fmin(m->peak, ai * m->bandwidth) : 0.0;
+    const char *bound = m->peak <= 0 ? "n/a" : ai * m->bandwidth < m->peak ? "memory" : "compute";
+    const double pct = m->peak > 0 && !r->note ? 100.0 * r->gflops / m->peak : NAN;
+    char op[3] = {s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', 0};
+    if (o->csv)
+        fprintf(out, "%s,%s,%d,%d,%d,%d,%d,%.3f,%.3f,%.4f,%.3g,%s,%s,%d,%s,%.2f,%.1f,%.2f,%.1f,%s,%.3g,%d,%s\n",
+                be->name, variant, s->ta, s->tb, s->M, s->N, s->K, r->gflops, r->ref_gflops, r->ratio, r->err, o->ref,
+                s->name, m->threads, m->kernel, pct, m->peak, ai, roof, bound, r->ref_err, r->reps,
+                r->note ? r->note : "");
+    else if (r->note)
+        fprintf(out, "%-14s %-2s %5d %5d %5d  %-9s %s (max_err %.3g, reference %.3g)\n", s->name, op, s->M, s->N,
+                s->K, variant, r->note, r->err, r->ref_err);
+    else
+        fprintf(out, "%-14s %-2s %5d %5d %5d  %-9s %9.2f %6.1f %9.2f %6.3f %7.1f %9.1f %-7s %8.2g\n", s->name, op,
+                s->M, s->N, s->K, variant, r->gflops, pct, r->ref_gflops, r->ratio, ai, roof, bound, r->err);
+    fflush(out);
+}
+
+// Measures every variant on shape s; counts validation failures in
+// *failures. Everything it allocates is freed on every path.
+static cnn_status run_shape(cnn_backend *be, const options *o, const machine *m, const shape *s,
+                            const char *const *variants, int n_variants, cnn_rng *rng, int *failures) {
+    const int lda = s->ta ? s->M : s->K, ldb = s->tb ? s->K : s->N;
+    float *hA = malloc(sizeof(float) * s->M * s->K), *hB = malloc(sizeof(float) * s->K * s->N);
+    float *hC = malloc(sizeof(float) * s->M * s->N);
+    buffers sets[64];
+    int n_sets = 0;
+    cnn_status st = hA && hB && hC ? CNN_OK : cnn_error(CNN_ERR_NOMEM, "out of memory for the host copies");
+    if (st == CNN_OK) {
+        fill_random(rng, hA, (size_t)s->M * s->K);
+        fill_random(rng, hB, (size_t)s->K * s->N);
+        st = setup_shape(be, s, o->warm, hA, hB, sets, &n_sets);
+    }
+    bench_ctx x = {be, s, sets, n_sets, 0, lda, ldb};
+    for (int vi = 0; vi < n_variants && st == CNN_OK; vi++) {
+        result r;
+        st = measure(&x, o, variants[vi], o->ref, hA, hB, hC, rng, &r);
+        if (st != CNN_OK) break;
+        if (r.note && strstr(r.note, "FAILED")) (*failures)++;
+        print_result(stdout, o, be, m, s, variants[vi], &r);
+    }
+    free_sets(be, sets, n_sets);
+    free(hA), free(hB), free(hC);
+    return st;
+}
+
 // ---- main ---------------------------------------------------------------------
 
 int main(int argc, char **argv) {
@@ -410,8 +594,9 @@ int main(int argc, char **argv) {
     shape shapes[MAX_SHAPES];
     int n_shapes = parse_shapes(&o, shapes);
     if (n_shapes < 0) return EXIT_USAGE;
-
     if (o.ukernel) return ukernel_report(stdout, o.repeat);
+    if ((code = check_shapes_fit(&o, shapes, n_shapes)) >= 0) return code;
+
     const bool cpu = strcmp(o.backend, "cpu") == 0;
     int threads = o.threads;
     if (cpu && threads == 0) threads = omp_get_num_procs(); // set both OpenMP and OpenBLAS explicitly
@@ -420,126 +605,29 @@ int main(int argc, char **argv) {
         fprintf(stderr, "gemm-bench: %s\n", cnn_last_error());
         return EXIT_ERROR;
     }
-
-    // The variants to measure.
     const char *variants[MAX_VARIANTS];
-    int n_variants = 0;
-    char list[512];
-    snprintf(list, sizeof list, "%s", o.gemm);
-    if (!cnn_backend_find_gemm(be, o.ref)) {
-        cnn_backend_select_gemm(be, o.ref); // for its message listing the names
-        fprintf(stderr, "gemm-bench: --ref: %s\n", cnn_last_error());
+    const int n_variants = pick_variants(be, &o, variants);
+    if (n_variants < 0) {
         cnn_backend_destroy(be);
         return EXIT_USAGE;
     }
-    if (strcmp(o.gemm, "all") == 0) {
-        for (int i = 0; i < be->n_gemm_variants && n_variants < MAX_VARIANTS; i++)
-            if (strcmp(be->gemm_variants[i].name, o.ref) != 0) variants[n_variants++] = be->gemm_variants[i].name;
-    } else {
-        for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-            const cnn_gemm_variant *v = cnn_backend_find_gemm(be, tok);
-            if (!v) {
-                cnn_backend_select_gemm(be, tok);
-                fprintf(stderr, "gemm-bench: --gemm: %s\n", cnn_last_error());
-                cnn_backend_destroy(be);
-                return EXIT_USAGE;
-            }
-            if (n_variants < MAX_VARIANTS) variants[n_variants++] = v->name;
-        }
-    }
-
-    // The machine's ceilings.
-    double peak = 0.0, bandwidth = 0.0;
-    const char *isa = "n/a", *kernel = "n/a";
-    if (cpu) {
-        peak = probe_fma_peak(threads, &isa);
-        bandwidth = probe_memory_bandwidth(threads);
-        const gemm_ukernel *uk;
-        uk = cnn_cpu_ctx_of(be)->kernel;
-        kernel = uk->name;
-    } else if (strstr(be->device_desc, "H100")) {
-        peak = 67000.0;    // FP32 non-tensor, H100 SXM (data sheet)
-        bandwidth = 3000.0; // HBM3, device-to-device copy (docs/BENCHMARKING.md)
-        isa = "table";
-    }
-    FILE *out = stdout;
-    if (o.csv)
-        fprintf(out, "backend,gemm,transa,transb,M,N,K,gflops,ref_gflops,ratio,max_rel_err,ref,shape,threads,kernel,"
-                     "pct_peak,peak_gflops,ai_flop_per_byte,roofline_gflops,bound,ref_max_rel_err,reps,note\n");
-    else {
-        fprintf(out, "gemm-bench: backend %s (%s), reference %s, %d repeat%s, %s buffers\n", be->name,
-                be->device_desc, o.ref, o.repeat, o.repeat == 1 ? "" : "s",
-                o.warm ? "warm (one set)" : "rotated (working set > last-level cache)");
-        if (cpu) {
-            const char *ct = getenv("OPENBLAS_CORETYPE");
-            fprintf(out, "CPU: packed micro-kernel %s; OPENBLAS_CORETYPE=%s\n", kernel, ct && *ct ? ct : "(unset)");
-        }
-        if (peak > 0)
-            fprintf(out, "peak %.1f GFLOP/s (%s FMA probe, %d thread%s), memory %.1f GB/s (copy probe)\n", peak, isa,
-                    threads, threads == 1 ? "" : "s", bandwidth);
-        else
-            fprintf(out, "peak n/a for this device (no probe or table entry): %% of peak and roofline not shown\n");
-        fprintf(out, "\n%-14s %-2s %5s %5s %5s  %-9s %9s %6s %9s %6s %7s %9s %-7s %8s\n", "shape", "op", "M", "N",
-                "K", "gemm", "GFLOP/s", "%peak", "ref", "ratio", "AI", "roofline", "bound", "max_err");
-    }
-    fflush(out);
+    const machine m = probe_machine(be, cpu, threads);
+    print_header(stdout, &o, be, &m);
+    fflush(stdout);
 
     int failures = 0;
     cnn_rng rng;
     cnn_rng_seed(&rng, 0x5eedULL);
     for (int si = 0; si < n_shapes; si++) {
-        const shape *s = &shapes[si];
-        const int lda = s->ta ? s->M : s->K, ldb = s->tb ? s->K : s->N;
-        float *hA = malloc(sizeof(float) * s->M * s->K), *hB = malloc(sizeof(float) * s->K * s->N);
-        float *hC = malloc(sizeof(float) * s->M * s->N);
-        buffers sets[64];
-        int n_sets = 0;
-        if (!hA || !hB || !hC) {
-            fprintf(stderr, "gemm-bench: out of memory for shape %s\n", s->name);
-            return EXIT_ERROR;
-        }
-        fill_random(&rng, hA, (size_t)s->M * s->K);
-        fill_random(&rng, hB, (size_t)s->K * s->N);
-        cnn_status st = setup_shape(be, s, o.warm, hA, hB, sets, &n_sets);
-        const double flops = 2.0 * s->M * s->N * s->K;
-        const double ai = flops / (4.0 * ((double)s->M * s->K + (double)s->K * s->N + (double)s->M * s->N));
-        const double roof = peak > 0 ? fmin(peak, ai * bandwidth) : 0.0;
-        const char *bound = peak <= 0 ? "n/a" : ai * bandwidth < peak ? "memory" : "compute";
-        bench_ctx x = {be, s, sets, n_sets, 0, lda, ldb};
-        for (int vi = 0; vi < n_variants && st == CNN_OK; vi++) {
-            result r;
-            st = measure(&x, &o, variants[vi], o.ref, hA, hB, hC, &rng, &r);
-            if (st != CNN_OK) break;
-            if (r.note && strstr(r.note, "FAILED")) failures++;
-            double pct = peak > 0 && !r.note ? 100.0 * r.gflops / peak : NAN;
-            if (o.csv) {
-                fprintf(out, "%s,%s,%d,%d,%d,%d,%d,%.3f,%.3f,%.4f,%.3g,%s,%s,%d,%s,%.2f,%.1f,%.2f,%.1f,%s,%.3g,%d,%s\n",
-                        be->name, variants[vi], s->ta, s->tb, s->M, s->N, s->K, r.gflops, r.ref_gflops, r.ratio, r.err,
-                        o.ref, s->name, threads, kernel, pct, peak, ai, roof, bound, r.ref_err, r.reps,
-                        r.note ? r.note : "");
-            } else {
-                char op[3] = {s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', 0};
-                if (r.note)
-                    fprintf(out, "%-14s %-2s %5d %5d %5d  %-9s %s (max_err %.3g, reference %.3g)\n", s->name, op, s->M,
-                            s->N, s->K, variants[vi], r.note, r.err, r.ref_err);
-                else
-                    fprintf(out, "%-14s %-2s %5d %5d %5d  %-9s %9.2f %6.1f %9.2f %6.3f %7.1f %9.1f %-7s %8.2g\n",
-                            s->name, op, s->M, s->N, s->K, variants[vi], r.gflops, pct, r.ref_gflops, r.ratio, ai,
-                            roof, bound, r.err);
-            }
-            fflush(out);
-        }
-        free_sets(be, sets, n_sets);
-        free(hA), free(hB), free(hC);
-        if (st != CNN_OK) {
-            fprintf(stderr, "gemm-bench: shape %s: %s\n", s->name, cnn_last_error());
+        if (run_shape(be, &o, &m, &shapes[si], variants, n_variants, &rng, &failures) != CNN_OK) {
+            fprintf(stderr, "gemm-bench: shape %s: %s\n", shapes[si].name, cnn_last_error());
             cnn_backend_destroy(be);
             return EXIT_ERROR;
         }
     }
     if (!o.csv)
-        fprintf(out, "\nratio = reference time / variant time (median over samples; > 1: faster than %s); "
-                     "max_err = max |C - C_ref| / sum|a||b| over the checked elements\n",
+        fprintf(stdout, "\nratio = reference time / variant time (median over samples; > 1: faster than %s); "
+                        "max_err = max |C - C_ref| / sum|a||b| over the checked elements\n",
                 o.ref);
     cnn_backend_destroy(be);
     if (failures) {
