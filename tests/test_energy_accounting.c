@@ -55,8 +55,8 @@ static void test_accounting(void) {
         CHECK_OK(cnn_series_push(&series[0], t, cpu_energy(t), 10.0));
         CHECK_OK(cnn_series_push(&series[1], t, gpu_energy(t), NAN));
     }
-#define EV(k, tt, ep) {k, tt, ep, {0, 0, 0, 0, 0, 0}}
-#define EVAL(tt, ep, st, acc) {CNN_EV_EVAL, tt, ep, {ep, st, 0.5, 0.4, acc, (tt) - 102.0}}
+#define EV(k, tt, ep) {k, tt, ep, {0, 0, 0, 0, 0, 0, 0, 0}}
+#define EVAL(tt, ep, st, acc) {CNN_EV_EVAL, tt, ep, {ep, st, 0.5, 0.4, acc, (tt) - 102.0, 0, 0}}
     cnn_energy_event ev[] = {
         EV(CNN_EV_TRAIN_BEGIN, 102.0, 0),
         EV(CNN_EV_EPOCH_BEGIN, 102.0, 1), EV(CNN_EV_EVAL_BEGIN, 105.0, 0), EVAL(105.5, 1, 100, 0.80),

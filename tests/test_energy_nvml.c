@@ -13,6 +13,7 @@
 #include "core/energy/energy.h"
 #include "core/energy/json.h"
 #include "core/energy/meter.h"
+#include "models/train.h"
 #include "test_util.h"
 
 static char tmp_root[256];
@@ -32,7 +33,7 @@ static void drive(cnn_energy_session *s) {
     o->on_epoch_begin(o->user, 1, cnn_now_s());
     sleep_ms(30);
     o->on_eval_begin(o->user, cnn_now_s());
-    cnn_eval_point p = {1, 10, 1.0, 0.3, 0.2, 0.95, 0.03};
+    cnn_eval_point p = {1, 10, 1.0, 0.3, 0.2, 0.95, 0.03, 0, 0};
     o->on_eval(o->user, &p, cnn_now_s());
     o->on_epoch_end(o->user, 1, cnn_now_s());
     cnn_train_result r = {0};

@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/energy/energy.h"
 #include "core/energy/json.h"
+#include "models/train.h"
 #include "test_util.h"
 
 static volatile double sink;
@@ -216,7 +217,7 @@ int main(int argc, char **argv) {
         busy(0.25);
         ob->on_eval_begin(ob->user, cnn_now_s());
         busy(0.05);
-        cnn_eval_point p = {e, 10L * e, (double)e, 0.5 / e, 0.4 / e, accs[e - 1], cnn_now_s() - t0};
+        cnn_eval_point p = {e, 10L * e, (double)e, 0.5 / e, 0.4 / e, accs[e - 1], cnn_now_s() - t0, 0, 0};
         ob->on_eval(ob->user, &p, cnn_now_s());
         ob->on_epoch_end(ob->user, e, cnn_now_s());
     }

@@ -15,6 +15,11 @@ int cnn_energy_default_steps(double target, double *steps, int max) {
     return n;
 }
 
+int cnn_energy_eval_reaches(const cnn_energy_eval *e, double threshold) {
+    if (e->n_test > 0) return cnn_acc_reaches(e->test_hits, e->n_test, threshold);
+    return threshold > 0 && e->test_acc >= threshold;
+}
+
 // Energies of the n_meters series over [t0, t1]: E(t1) - E(t0) each, with resolution flags.
 void cnn_energy_window_compute(const cnn_energy_input *in, double t0, double t1, cnn_energy_window *w) {
     memset(w, 0, sizeof *w);
@@ -162,7 +167,7 @@ cnn_status cnn_energy_account(const cnn_energy_input *in, cnn_energy_accounting 
         s->threshold = in->steps[k];
         s->eval_index = -1;
         for (int i = 0; i < a->n_evals; i++) {
-            if (a->evals[i].eval.test_acc >= s->threshold) {
+            if (cnn_energy_eval_reaches(&a->evals[i].eval, s->threshold)) {
                 s->reached = 1;
                 s->eval_index = i;
                 break;
@@ -189,7 +194,7 @@ cnn_status cnn_energy_account(const cnn_energy_input *in, cnn_energy_accounting 
     a->target_eval = -1;
     if (in->target_acc > 0) {
         for (int i = 0; i < a->n_evals; i++) {
-            if (a->evals[i].eval.test_acc >= in->target_acc) {
+            if (cnn_energy_eval_reaches(&a->evals[i].eval, in->target_acc)) {
                 a->target_reached = 1;
                 a->target_eval = i;
                 a->target_time_s = a->evals[i].t_end;

@@ -27,7 +27,11 @@ typedef struct {
     long step;
     double train_loss, test_loss, test_acc;
     double elapsed_s; // as the training loop reports it
+    long test_hits, n_test; // the accuracy as integers (n_test 0: unknown, test_acc is compared instead)
 } cnn_energy_eval;
+
+// Whether an evaluation reaches an accuracy threshold: exactly on integers when it has them.
+int cnn_energy_eval_reaches(const cnn_energy_eval *e, double threshold);
 
 typedef struct {
     cnn_energy_event_kind kind;

@@ -179,7 +179,8 @@ static void obs_epoch_begin(void *user, int epoch, double t) { push_event(user, 
 static void obs_eval_begin(void *user, double t) { push_event(user, CNN_EV_EVAL_BEGIN, t, 0, NULL); }
 
 static void obs_eval(void *user, const cnn_eval_point *p, double t) {
-    cnn_energy_eval ev = {p->epoch, p->step, p->train_loss, p->test_loss, p->test_acc, p->elapsed_s};
+    cnn_energy_eval ev = {p->epoch,    p->step,      p->train_loss, p->test_loss,
+                           p->test_acc, p->elapsed_s, p->test_hits,  p->n_test};
     push_event(user, CNN_EV_EVAL, t, p->epoch, &ev);
 }
 
