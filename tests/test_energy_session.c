@@ -115,13 +115,15 @@ static void check_run_json(const char *dir) {
     CHECK(fabs(num(cnn_json_get(imp, "operational"), "gwp_kgco2eq") - kwh * 0.39) < 1e-9 * kwh);
     CHECK(num(cnn_json_get(imp, "embodied"), "gwp_kgco2eq") > 0);
     const cnn_json *sampler = cnn_json_get(j, "sampler");
-    CHECK(num(sampler, "ticks") >= 5 && num(sampler, "marks") >= 10);
+    CHECK(num(sampler, "reads") >= 5 && num(sampler, "marks") >= 10);
+    CHECK(num(sampler, "mark_max_us") >= 0 && num(sampler, "mark_max_us") < 1e6);
     CHECK(num(sampler, "overhead_pct") >= 0 && num(sampler, "overhead_pct") < 50);
     cnn_json_free(j);
 
     // epochs.csv: one provenance column per meter and for the total.
     char *csv = slurp(dir, "epochs.csv", &len);
-    CHECK(csv && strstr(csv, "cpu-model_j,cpu-model_provenance") && strstr(csv, "total_j,total_provenance"));
+    CHECK(csv && strstr(csv, "cpu-model_j,cpu-model_uncertainty_j,cpu-model_provenance") &&
+          strstr(csv, "total_j,total_uncertainty_j,total_provenance"));
     CHECK(csv && strstr(csv, "\n1,") && strstr(csv, "\n2,") && strstr(csv, ",estimated,"));
     free(csv);
     csv = slurp(dir, "power.csv", &len);
