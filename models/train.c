@@ -157,7 +157,7 @@ static cnn_status set_cursor(cnn_backend *be, cnn_batch_cursor *dev, uint32_t n,
 
 // Test loss and accuracy over the whole test set, in chunks of EVAL_BATCH rows.
 static cnn_status evaluate(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, train_state *st, double *loss,
-                           double *acc) {
+                           long *hits) {
     const int n = ds->test.n, D = ds->test.rows * ds->test.cols;
     CNN_TRY(be->ops->fill(be, &st->stats[2], 2, 0.0f));
     CNN_TRY(set_cursor(be, &st->cursor[1], (uint32_t)n, 0));
@@ -171,7 +171,7 @@ static cnn_status evaluate(cnn_backend *be, cnn_model *m, const cnn_dataset *ds,
     float host[2];
     CNN_TRY(be->ops->download(be, &st->stats[2], host, sizeof host));
     *loss = host[0] / n;
-    *acc = host[1] / n;
+    *hits = lround(host[1]); // a float sum of 0/1 is exact below 2^24 examples
     return CNN_OK;
 }
 
@@ -202,6 +202,43 @@ static cnn_status check_compatible(cnn_backend *be, const cnn_model *m, const cn
 static cnn_status edge(cnn_backend *be, double *t) {
     CNN_TRY(be->ops->sync(be));
     *t = cnn_now_s();
+    return CNN_OK;
+}
+
+// One evaluation window: edge, train-loss readout, test pass, edge, target check, observers.
+// The only place the host waits for the device.
+static cnn_status eval_window(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
+                              train_state *st, int epoch, long step, long steps_since_eval, double t0,
+                              const cnn_train_observer *const *observers, int n_observers, cnn_train_result *r) {
+    const long steps_per_epoch = ds->train.n / cfg->batch;
+    double t_eval, t;
+    CNN_TRY(edge(be, &t_eval));
+    NOTIFY(on_eval_begin, t_eval);
+    float train_stats[2];
+    CNN_TRY(be->ops->download(be, &st->stats[0], train_stats, sizeof train_stats));
+    CNN_TRY(be->ops->fill(be, &st->stats[0], 2, 0.0f));
+    cnn_eval_point p = {
+        .epoch = epoch, .step = step, .epochs_done = (double)step / steps_per_epoch, .n_test = ds->test.n};
+    p.train_loss = train_stats[0] / ((double)steps_since_eval * cfg->batch);
+    CNN_TRY(evaluate(be, m, ds, st, &p.test_loss, &p.test_hits));
+    p.test_acc = (double)p.test_hits / (double)p.n_test;
+    CNN_TRY(edge(be, &t));
+    r->eval_s += t - t_eval;
+    p.elapsed_s = t - t0;
+    if (!isfinite(p.train_loss))
+        return cnn_error(CNN_ERR_DIVERGED, "training diverged (loss is %g at epoch %d, step %ld): lower --lr (now %g)",
+                         p.train_loss, epoch, step, (double)cfg->lr);
+    r->n_evals++;
+    r->final_acc = p.test_acc;
+    r->final_loss = p.test_loss;
+    if (p.test_acc > r->best_acc) r->best_acc = p.test_acc;
+    if (!r->reached && cnn_acc_reaches(p.test_hits, p.n_test, cfg->target_acc)) {
+        r->reached = 1;
+        r->time_to_target_s = p.elapsed_s;
+        r->target_epoch = epoch;
+        r->target_step = step;
+    }
+    NOTIFY(on_eval, &p, t);
     return CNN_OK;
 }
 
@@ -241,35 +278,8 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
             NOTIFY(on_step, epoch, s + 1, steps_per_epoch);
             bool last = s + 1 == steps_per_epoch;
             if (!(last || (cfg->eval_every > 0 && step % cfg->eval_every == 0))) continue;
-            // Evaluation: the only place the host waits for the device.
-            CNN_TRY(edge(be, &t));
-            NOTIFY(on_eval_begin, t);
-            float train_stats[2];
-            CNN_TRY(be->ops->download(be, &st->stats[0], train_stats, sizeof train_stats));
-            CNN_TRY(be->ops->fill(be, &st->stats[0], 2, 0.0f));
-            cnn_eval_point p = {epoch, step, (double)step / steps_per_epoch, 0, 0, 0, 0};
-            p.train_loss = train_stats[0] / ((double)steps_since_eval * cfg->batch);
+            CNN_TRY(eval_window(be, m, ds, cfg, st, epoch, step, steps_since_eval, t0, observers, n_observers, r));
             steps_since_eval = 0;
-            const double t_eval = t;
-            CNN_TRY(evaluate(be, m, ds, st, &p.test_loss, &p.test_acc));
-            CNN_TRY(edge(be, &t));
-            r->eval_s += t - t_eval;
-            p.elapsed_s = t - t0;
-            if (!isfinite(p.train_loss))
-                return cnn_error(CNN_ERR_DIVERGED,
-                                 "training diverged (loss is %g at epoch %d, step %ld): lower --lr (now %g)",
-                                 p.train_loss, epoch, step, (double)cfg->lr);
-            r->n_evals++;
-            r->final_acc = p.test_acc;
-            r->final_loss = p.test_loss;
-            if (p.test_acc > r->best_acc) r->best_acc = p.test_acc;
-            if (cfg->target_acc > 0 && p.test_acc >= cfg->target_acc && !r->reached) {
-                r->reached = 1;
-                r->time_to_target_s = p.elapsed_s;
-                r->target_epoch = epoch;
-                r->target_step = step;
-            }
-            NOTIFY(on_eval, &p, t);
         }
         r->steps = step;
         CNN_TRY(edge(be, &t));

@@ -10,6 +10,11 @@ add_library(test_energy_fake_nvml SHARED ${CMAKE_CURRENT_SOURCE_DIR}/test_energy
 cnn_add_test(test_energy_nvml test_energy_nvml.c)
 add_dependencies(test_energy_nvml test_energy_fake_nvml)
 set_tests_properties(test_energy_nvml PROPERTIES ENVIRONMENT "CNN_TEST_FAKE_NVML=$<TARGET_FILE:test_energy_fake_nvml>")
+target_link_libraries(test_energy_fake_nvml PRIVATE m)
+# The hook's overhead and bounds on a fake GPU with the H200's NVML timings, and on the CPU.
+cnn_add_test(test_energy_overhead test_energy_overhead.c)
+add_dependencies(test_energy_overhead test_energy_fake_nvml)
+set_tests_properties(test_energy_overhead PROPERTIES ENVIRONMENT "CNN_TEST_FAKE_NVML=$<TARGET_FILE:test_energy_fake_nvml>")
 
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)

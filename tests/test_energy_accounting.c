@@ -36,6 +36,31 @@ static void test_series(void) {
     CHECK_NEAR(cnn_series_energy_at(&se, -1.0), 0.0); // clamped before the first sample
     CHECK_NEAR(cnn_series_energy_at(&se, 9.0), 30.0); // and after the last
     CHECK(cnn_series_changes(&se) == 2);
+    // Bounds: at 2.0 the energy is between the knots at 1.0 (10 J) and 3.0 (30 J); a window [0.5, 2.0]
+    // is estimated 15 J and must lie in [10 - 10, 30 - 0] = [0, 30]: half-width max(15 - 0, 30 - 15) = 15.
+    double lo, hi, est, u;
+    cnn_series_bounds_at(&se, 2.0, &lo, &hi);
+    CHECK(lo == 10.0 && hi == 30.0);
+    cnn_series_window(&se, 0.0, 0.5, 2.0, &est, &u);
+    CHECK_NEAR(est, 15.0);
+    CHECK_NEAR(u, 15.0);
+    cnn_series_window(&se, 0.0, 1.0, 3.0, &est, &u); // edges on knots: exact
+    CHECK_NEAR(est, 20.0);
+    CHECK_NEAR(u, 0.0);
+    cnn_series_window(&se, 0.0, 1.0, 9.0, &est, &u); // past the last knot: unbounded
+    CHECK(isinf(u));
+    // A published counter's knot [t0, t]: the update happened somewhere in there.
+    cnn_energy_series pc = {0};
+    CHECK_OK(cnn_series_push_knot(&pc, -INFINITY, 0.0, 0.0, NAN));
+    CHECK_OK(cnn_series_push_knot(&pc, 0.096, 0.104, 10.0, 100.0)); // updated in [0.096, 0.104]
+    CHECK_OK(cnn_series_push_knot(&pc, 0.196, 0.204, 20.0, 100.0));
+    CHECK_NEAR(cnn_sample_time(&pc.s[1]), 0.1);
+    cnn_series_bounds_at(&pc, 0.1, &lo, &hi); // inside the first update's uncertainty: 0 .. 20 J
+    CHECK(lo == 0.0 && hi == 20.0);
+    cnn_series_window(&pc, 0.0, 0.12, 0.18, &est, &u); // inside one update interval: [0, 10] J
+    CHECK_NEAR(est, 6.0);
+    CHECK_NEAR(u, 6.0);
+    cnn_series_free(&pc);
     cnn_series_free(&se);
     CHECK(cnn_series_energy_at(&se, 1.0) == 0.0); // empty
 }
@@ -55,8 +80,8 @@ static void test_accounting(void) {
         CHECK_OK(cnn_series_push(&series[0], t, cpu_energy(t), 10.0));
         CHECK_OK(cnn_series_push(&series[1], t, gpu_energy(t), NAN));
     }
-#define EV(k, tt, ep) {k, tt, ep, {0, 0, 0, 0, 0, 0}}
-#define EVAL(tt, ep, st, acc) {CNN_EV_EVAL, tt, ep, {ep, st, 0.5, 0.4, acc, (tt) - 102.0}}
+#define EV(k, tt, ep) {k, tt, ep, {0, 0, 0, 0, 0, 0, 0, 0}}
+#define EVAL(tt, ep, st, acc) {CNN_EV_EVAL, tt, ep, {ep, st, 0.5, 0.4, acc, (tt) - 102.0, 0, 0}}
     cnn_energy_event ev[] = {
         EV(CNN_EV_TRAIN_BEGIN, 102.0, 0),
         EV(CNN_EV_EPOCH_BEGIN, 102.0, 1), EV(CNN_EV_EVAL_BEGIN, 105.0, 0), EVAL(105.5, 1, 100, 0.80),
@@ -116,8 +141,15 @@ static void test_accounting(void) {
     if (a.n_evals == 3) {
         CHECK_NEAR(a.evals[0].w.j[1], 100.0);
         CHECK(!a.evals[0].w.any_below_res);
-        CHECK(a.evals[1].w.below_res[1] && !a.evals[1].w.below_res[0] && a.evals[1].w.any_below_res);
+        // [109.95, 110]: both meters are sampled every 0.1 s, so the start lies inside the interval [109.9, 110]:
+        // the true energy is anywhere in [0, energy of that interval] (cpu 1 J, gpu 20 J): unresolved.
+        CHECK(a.evals[1].w.below_res[1] && a.evals[1].w.below_res[0] && a.evals[1].w.any_below_res);
         CHECK_NEAR(a.evals[1].w.j[0], 0.5);
+        CHECK_NEAR(a.evals[1].w.u[0], 0.5);
+        CHECK_NEAR(a.evals[1].w.j[1], 10.0);
+        CHECK_NEAR(a.evals[1].w.u[1], 10.0);
+        CHECK_NEAR(a.evals[0].w.u[0], 0.0); // edges on samples: exact
+        CHECK_NEAR(a.evals[1].cum_u[0], 0.0);
         CHECK_NEAR(a.evals[0].cum_total_j, 735.0);   // 35 + 700
         CHECK_NEAR(a.evals[1].cum_total_j, 1680.0);  // 80 + 1600
         CHECK_NEAR(a.evals[2].cum_total_j, 1995.0);  // 95 + 1900

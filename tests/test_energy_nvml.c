@@ -13,6 +13,7 @@
 #include "core/energy/energy.h"
 #include "core/energy/json.h"
 #include "core/energy/meter.h"
+#include "models/train.h"
 #include "test_util.h"
 
 static char tmp_root[256];
@@ -32,7 +33,7 @@ static void drive(cnn_energy_session *s) {
     o->on_epoch_begin(o->user, 1, cnn_now_s());
     sleep_ms(30);
     o->on_eval_begin(o->user, cnn_now_s());
-    cnn_eval_point p = {1, 10, 1.0, 0.3, 0.2, 0.95, 0.03};
+    cnn_eval_point p = {1, 10, 1.0, 0.3, 0.2, 0.95, 0.03, 0, 0};
     o->on_eval(o->user, &p, cnn_now_s());
     o->on_epoch_end(o->user, 1, cnn_now_s());
     cnn_train_result r = {0};
@@ -134,19 +135,17 @@ static void test_fake(const char *lib) {
     cnn_sampler *sm = NULL;
     CHECK_OK(cnn_sampler_start(&m, 1, 0.01, &sm));
     if (sm) {
-        sleep_ms(150);
-        cnn_sampler_mark(sm);
-        sleep_ms(50);
+        sleep_ms(200);
         cnn_sampler_stop(sm);
         const cnn_energy_series *se = cnn_sampler_series(sm, 0);
         CHECK(se->n >= 5);
         CHECK(se->s[0].j == 0.0);
-        double span = se->s[se->n - 1].t - se->s[0].t;
+        double span = cnn_sample_time(&se->s[se->n - 1]) - cnn_sample_time(&se->s[0]);
         CHECK(fabs(se->s[se->n - 1].j - 150.0 * span) < 1e-9 * 150.0 * span);
         for (size_t i = 0; i < se->n; i++) CHECK(se->s[i].w == 150.0);
-        long ticks, marks;
-        cnn_sampler_overhead(sm, NULL, NULL, &ticks, &marks);
-        CHECK(ticks >= 3 && marks == 1);
+        long reads, wakeups;
+        cnn_sampler_overhead(sm, NULL, &reads, &wakeups);
+        CHECK(reads >= 3 && wakeups >= 1);
         cnn_sampler_free(sm);
     }
     cnn_meter_close(&m);

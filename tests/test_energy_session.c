@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/energy/energy.h"
 #include "core/energy/json.h"
+#include "models/train.h"
 #include "test_util.h"
 
 static volatile double sink;
@@ -114,13 +115,15 @@ static void check_run_json(const char *dir) {
     CHECK(fabs(num(cnn_json_get(imp, "operational"), "gwp_kgco2eq") - kwh * 0.39) < 1e-9 * kwh);
     CHECK(num(cnn_json_get(imp, "embodied"), "gwp_kgco2eq") > 0);
     const cnn_json *sampler = cnn_json_get(j, "sampler");
-    CHECK(num(sampler, "ticks") >= 5 && num(sampler, "marks") >= 10);
+    CHECK(num(sampler, "reads") >= 5 && num(sampler, "marks") >= 10);
+    CHECK(num(sampler, "mark_max_us") >= 0 && num(sampler, "mark_max_us") < 1e6);
     CHECK(num(sampler, "overhead_pct") >= 0 && num(sampler, "overhead_pct") < 50);
     cnn_json_free(j);
 
     // epochs.csv: one provenance column per meter and for the total.
     char *csv = slurp(dir, "epochs.csv", &len);
-    CHECK(csv && strstr(csv, "cpu-model_j,cpu-model_provenance") && strstr(csv, "total_j,total_provenance"));
+    CHECK(csv && strstr(csv, "cpu-model_j,cpu-model_uncertainty_j,cpu-model_provenance") &&
+          strstr(csv, "total_j,total_uncertainty_j,total_provenance"));
     CHECK(csv && strstr(csv, "\n1,") && strstr(csv, "\n2,") && strstr(csv, ",estimated,"));
     free(csv);
     csv = slurp(dir, "power.csv", &len);
@@ -216,7 +219,7 @@ int main(int argc, char **argv) {
         busy(0.25);
         ob->on_eval_begin(ob->user, cnn_now_s());
         busy(0.05);
-        cnn_eval_point p = {e, 10L * e, (double)e, 0.5 / e, 0.4 / e, accs[e - 1], cnn_now_s() - t0};
+        cnn_eval_point p = {e, 10L * e, (double)e, 0.5 / e, 0.4 / e, accs[e - 1], cnn_now_s() - t0, 0, 0};
         ob->on_eval(ob->user, &p, cnn_now_s());
         ob->on_epoch_end(ob->user, e, cnn_now_s());
     }

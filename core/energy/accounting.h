@@ -27,7 +27,11 @@ typedef struct {
     long step;
     double train_loss, test_loss, test_acc;
     double elapsed_s; // as the training loop reports it
+    long test_hits, n_test; // the accuracy as integers (n_test 0: unknown, test_acc is compared instead)
 } cnn_energy_eval;
+
+// Whether an evaluation reaches an accuracy threshold: exactly on integers when it has them.
+int cnn_energy_eval_reaches(const cnn_energy_eval *e, double threshold);
 
 typedef struct {
     cnn_energy_event_kind kind;
@@ -51,18 +55,22 @@ typedef struct {
 
 typedef struct {
     double t0, t1;
-    double j[CNN_ENERGY_MAX_METERS];
-    int below_res[CNN_ENERGY_MAX_METERS]; // 1: the window is shorter than that meter's update period
-    double total_j;
+    double j[CNN_ENERGY_MAX_METERS]; // the estimate: the meter's interpolated series at t1 minus at t0
+    double u[CNN_ENERGY_MAX_METERS]; // its half-width: [j - u, j + u] holds every energy the meter allows
+    int below_res[CNN_ENERGY_MAX_METERS]; // 1: not resolved (u is not under 10% of j)
+    double total_j, total_u;
     int any_below_res;
 } cnn_energy_window;
+
+// Whether an energy is resolved: its uncertainty under 10% of its value.
+int cnn_energy_resolved(double j, double u);
 
 typedef struct {
     int epoch;
     cnn_energy_window w;
-    double above_idle_total_j; // NaN when no idle baseline
+    double above_idle_total_j, above_idle_total_u; // NaN when no idle baseline
     double eval_s;             // seconds of evaluation inside the epoch
-    double eval_total_j;       // energy of those evaluations
+    double eval_total_j, eval_total_u; // energy of those evaluations
     int has_eval;
     cnn_energy_eval last_eval; // the last evaluation in the epoch (when has_eval)
 } cnn_energy_epoch_row;
@@ -71,7 +79,8 @@ typedef struct {
     cnn_energy_eval eval;
     cnn_energy_window w;       // eval begin .. eval end
     double cum_j[CNN_ENERGY_MAX_METERS]; // from the start of training to the end of this evaluation
-    double cum_total_j;
+    double cum_u[CNN_ENERGY_MAX_METERS];
+    double cum_total_j, cum_total_u;
     double t_end;              // seconds since the start of training
 } cnn_energy_eval_row;
 
@@ -82,7 +91,9 @@ typedef struct {
     cnn_energy_eval eval;
     double elapsed_s;          // seconds from the start of training to the end of that evaluation
     double cum_j[CNN_ENERGY_MAX_METERS], cum_total_j;
-    double marginal_j[CNN_ENERGY_MAX_METERS], marginal_total_j; // since the previous step (0 for the first)
+    double cum_u[CNN_ENERGY_MAX_METERS], cum_total_u;
+    double marginal_j[CNN_ENERGY_MAX_METERS], marginal_total_j; // since the previous reached step (the start for the first)
+    double marginal_u[CNN_ENERGY_MAX_METERS], marginal_total_u;
     int same_eval_as_previous; // crossed at the same evaluation as the step before it
 } cnn_energy_step_row;
 
@@ -94,9 +105,11 @@ typedef struct {
     // idle baseline
     int idle_measured;
     double idle_s, idle_w[CNN_ENERGY_MAX_METERS], idle_total_w;
+    double idle_u_w[CNN_ENERGY_MAX_METERS], idle_total_u_w; // half-widths of the idle powers
     // the training window, its energy above idle, and what fell outside every epoch
     cnn_energy_window train;
     double above_idle_j[CNN_ENERGY_MAX_METERS], above_idle_total_j; // NaN when no idle baseline
+    double above_idle_u[CNN_ENERGY_MAX_METERS], above_idle_total_u;
     cnn_energy_window outside;
     cnn_energy_epoch_row *epochs;
     int n_epochs;
@@ -106,14 +119,16 @@ typedef struct {
     int n_steps;
     int last_step_index;       // the last reached step, -1 when none
     double last_step_share;    // its marginal / its cumulative energy; NaN when none
+    double last_step_share_u;  // the half-width of that share
     // the functional unit: training to the target
     int target_reached;
     int target_eval;
     double target_time_s;
     double target_j[CNN_ENERGY_MAX_METERS], target_total_j;
+    double target_u[CNN_ENERGY_MAX_METERS], target_total_u;
 } cnn_energy_accounting;
 
-// Energy of every meter over [t0, t1] (interpolated at the edges) and the resolution flags.
+// Energy of every meter over [t0, t1] (interpolated at the edges), its bound and the resolution flags.
 void cnn_energy_window_compute(const cnn_energy_input *in, double t0, double t1, cnn_energy_window *w);
 
 // Computes everything from the record. Allocates out->epochs and out->evals.

@@ -25,7 +25,7 @@
 #include <stdio.h>
 
 #include "core/status.h"
-#include "models/train.h"
+#include "core/train_events.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -37,7 +37,9 @@ typedef struct {
     char method[192];       // one line: how the value is obtained
     cnn_provenance prov;
     double resolution_j;    // smallest energy step of the value (0: not applicable)
-    double update_period_s; // how often the underlying value changes; shorter windows are flagged
+    double update_period_s; // how often the underlying value changes (nominal)
+    int published;          // 1: the value is published at update instants and read stale in between (the NVML
+                            // counter): the sampler polls for the changes; 0: a read gives the value at that instant
 } cnn_meter_info;
 
 typedef struct cnn_meter cnn_meter;
@@ -82,10 +84,17 @@ cnn_status cnn_meter_cpu_model_open(double tdp_w, double idle_w, int n_cpus, con
 double cnn_process_cpu_s(void);
 
 // --- the recorded series ------------------------------------------------------
+// A series is the list of instants where the meter's value is known: each
+// knot says the true cumulative energy was j at some instant in [t0, t]
+// (for a published counter: between the start of the last read that still
+// saw the old value and the end of the read that saw the new one; for a
+// meter read at the instant: the read itself; t0 = -inf for a counter's
+// first value, published at an unknown earlier time).
 typedef struct {
-    double t; // seconds, the cnn_now_s() clock
-    double j; // cumulative joules since the session opened the meter
-    double w; // watts: the reading (power meters) or the mean since the previous sample (counters)
+    double t0; // the earliest instant the value can belong to
+    double t;  // the latest (seconds, the cnn_now_s() clock)
+    double j;  // cumulative joules since the session opened the meter
+    double w;  // watts: the reading (power meters) or the counter differenced over its own update interval
 } cnn_energy_sample;
 
 typedef struct {
@@ -93,29 +102,45 @@ typedef struct {
     size_t n, cap;
 } cnn_energy_series;
 
-// Appends one sample (amortised growth). CNN_ERR_NOMEM on failure.
+// Appends one knot known at the instant t (t0 = t). CNN_ERR_NOMEM on failure.
 cnn_status cnn_series_push(cnn_energy_series *se, double t, double j, double w);
+// Appends one knot known to lie in [t0, t].
+cnn_status cnn_series_push_knot(cnn_energy_series *se, double t0, double t, double j, double w);
 void cnn_series_free(cnn_energy_series *se);
-// The cumulative energy at time t, linearly interpolated between samples;
-// clamped to the first/last sample outside them (0 when empty).
+// The instant a knot is placed at for interpolation: the middle of [t0, t] (t when t0 is -inf).
+double cnn_sample_time(const cnn_energy_sample *k);
+// The cumulative energy at time t, linearly interpolated between knots;
+// clamped to the first/last knot outside them (0 when empty).
 double cnn_series_energy_at(const cnn_energy_series *se, double t);
-// The number of times the value changed over the series (a measured update period: duration / changes).
+// What the knots guarantee about the true cumulative energy at t (which
+// never decreases): lo = the value of the last knot certainly before t,
+// hi = that of the first knot certainly after it (-inf / +inf when none).
+void cnn_series_bounds_at(const cnn_energy_series *se, double t, double *lo, double *hi);
+// The energy over [a, b]: the interpolated estimate and the half-width u such
+// that [est - u, est + u] contains every energy the knots allow (each
+// edge's bracketing update interval, plus resolution_j per edge); inf when unbounded.
+void cnn_series_window(const cnn_energy_series *se, double resolution_j, double a, double b, double *est,
+                       double *u);
+// Number of i in [1, n) with a changed value (a measured update period: duration / changes).
 size_t cnn_series_changes(const cnn_energy_series *se);
 
 // --- the sampler thread ------------------------------------------------------
+// The only reader of the meters while training runs: window edges are plain
+// timestamps taken by the training loop, and window energies are computed
+// afterwards from the series. Published counters are polled around their
+// expected update instants until the change is seen; other meters every
+// min(interval, max(update period, 10 ms)).
 typedef struct cnn_sampler cnn_sampler;
 
-// Takes a first sample of every meter now, then starts a thread that
-// samples them every interval_s. The meters must outlive the sampler.
+// Takes a first reading of every meter now, then starts the thread. The meters must outlive the sampler.
 cnn_status cnn_sampler_start(cnn_meter *meters, int n, double interval_s, cnn_sampler **out);
-// Samples every meter now (from any thread) and returns the time it used.
-double cnn_sampler_mark(cnn_sampler *s);
-// Stops and joins the thread after a last sample. Idempotent.
+// Stops the thread once every meter has a knot after now (a published
+// counter: its next change, at most three update periods away), and joins it. Idempotent.
 void cnn_sampler_stop(cnn_sampler *s);
 // The series of meter i (complete once stopped).
 const cnn_energy_series *cnn_sampler_series(const cnn_sampler *s, int i);
-// The overhead: the sampler thread's CPU time, the wall time spent in marks, and the counts.
-void cnn_sampler_overhead(const cnn_sampler *s, double *thread_cpu_s, double *mark_wall_s, long *ticks, long *marks);
+// The thread's CPU time and the number of reads and wake-ups (valid once stopped).
+void cnn_sampler_overhead(const cnn_sampler *s, double *thread_cpu_s, long *reads, long *wakeups);
 // The first read error of any meter ("" when none).
 const char *cnn_sampler_error(const cnn_sampler *s);
 void cnn_sampler_free(cnn_sampler *s);

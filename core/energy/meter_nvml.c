@@ -184,6 +184,7 @@ cnn_status cnn_meter_nvml_open(int index, cnn_meter *out, char *note, size_t not
         m.reads_power = 1;
     }
     m.info.update_period_s = 0.1; // the driver refreshes both values about every 100 ms
+    m.info.published = c->counter; // the counter is read stale between updates: the sampler polls for them
     m.read = nvml_read;
     m.close = nvml_close;
     m.ctx = c;

@@ -1,8 +1,14 @@
-// The sampler: a thread that reads every meter at a fixed interval and
-// keeps each meter's series (time, cumulative joules, watts). Window edges
-// from the training loop add a sample at once (cnn_sampler_mark), so that
-// window energies come from readings taken at the edges. One mutex guards
-// the meters and the series; the thread measures its own CPU time.
+// The sampler: the one thread that reads the meters. The training loop never
+// calls a meter; it only timestamps window edges, and window energies come
+// afterwards from the series this thread records (cnn_series_window).
+//
+// A published counter (the NVML energy counter: a new value every ~100 ms,
+// a read that can block for milliseconds) is polled around its next
+// expected update until the change is seen, so that every update instant is
+// known to within one read; the knot records [start of the last read that
+// saw the old value, end of the read that saw the new one]. Other meters
+// (RAPL, the cpu-model, power readings) give their value at the read and
+// are read every min(interval, max(update period, 10 ms)).
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -13,51 +19,94 @@
 #include "core/clock.h"
 #include "core/energy/meter.h"
 
+#define MIN_POLL_S 0.001 // back-to-back polls of a published counter are at least this far apart
+
+typedef struct {
+    int have;            // a first value was read
+    int failed;
+    double value;        // the last raw value read (joules, or watts for power meters)
+    double read_t0;      // when the last read started
+    double next_due;     // when to read next
+    double last_change;  // end of the read that saw the last change (published counters)
+    double poll_s;       // the period of a fresh meter
+    double j, kt;        // the last knot's energy and instant
+} meter_state;
+
 struct cnn_sampler {
     cnn_meter *meters;
     int n;
     cnn_energy_series series[CNN_ENERGY_MAX_METERS];
-    double last_t[CNN_ENERGY_MAX_METERS], last_j[CNN_ENERGY_MAX_METERS], last_w[CNN_ENERGY_MAX_METERS];
-    int have_last[CNN_ENERGY_MAX_METERS], failed[CNN_ENERGY_MAX_METERS];
+    meter_state st[CNN_ENERGY_MAX_METERS];
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t th;
     int thread_started, stop, stopped;
-    double interval_s;
-    double thread_cpu_s, mark_wall_s;
-    long ticks, marks;
+    double stop_t;     // when the stop was asked: every meter needs a knot after it
+    double max_period; // the longest update period (bounds the wait at stop)
+    double thread_cpu_s;
+    long reads, wakeups;
     char error[256];
 };
 
-// Reads every meter at time t and appends a sample to each series. Caller holds mu.
-static void sample_locked(cnn_sampler *s, double t) {
-    for (int i = 0; i < s->n; i++) {
-        if (s->failed[i]) continue;
-        cnn_meter *m = &s->meters[i];
-        double v;
-        cnn_status st = m->read(m, &v);
-        double j, w;
-        if (st == CNN_OK) {
-            if (m->reads_power) {
-                w = v;
-                j = s->have_last[i] ? s->last_j[i] + 0.5 * (w + s->last_w[i]) * (t - s->last_t[i]) : 0.0;
-            } else {
-                j = v;
-                w = (s->have_last[i] && t > s->last_t[i]) ? (j - s->last_j[i]) / (t - s->last_t[i]) : NAN;
-            }
-            st = cnn_series_push(&s->series[i], t, j, w);
-        }
-        if (st != CNN_OK) {
-            s->failed[i] = 1;
-            if (!s->error[0])
-                snprintf(s->error, sizeof s->error, "meter %s stopped: %s", m->info.name, cnn_last_error());
-            continue;
-        }
-        s->last_t[i] = t;
-        s->last_j[i] = j;
-        s->last_w[i] = w;
-        s->have_last[i] = 1;
+static void fail(cnn_sampler *s, int i) {
+    s->st[i].failed = 1;
+    if (!s->error[0])
+        snprintf(s->error, sizeof s->error, "meter %s stopped: %s", s->meters[i].info.name, cnn_last_error());
+}
+
+static cnn_status push(cnn_sampler *s, int i, double t0, double t1, double j, double w) {
+    meter_state *m = &s->st[i];
+    cnn_status st = cnn_series_push_knot(&s->series[i], t0, t1, j, w);
+    if (st != CNN_OK) return st;
+    m->j = j;
+    m->kt = cnn_sample_time(&s->series[i].s[s->series[i].n - 1]);
+    return CNN_OK;
+}
+
+// Reads meter i once and records a knot when the value says something new.
+static void read_meter(cnn_sampler *s, int i) {
+    meter_state *m = &s->st[i];
+    cnn_meter *mt = &s->meters[i];
+    const double period = mt->info.update_period_s;
+    double v, t0 = cnn_now_s();
+    cnn_status st = mt->read(mt, &v);
+    double t1 = cnn_now_s();
+    s->reads++;
+    if (st != CNN_OK) {
+        fail(s, i);
+        return;
     }
+    if (mt->info.published) {
+        if (!m->have) { // its value was published at some unknown earlier instant
+            st = push(s, i, -INFINITY, t1, v, NAN);
+            m->last_change = t1;
+        } else if (v != m->value) {
+            double kt = 0.5 * (m->read_t0 + t1);
+            st = push(s, i, m->read_t0, t1, v, kt > m->kt ? (v - m->j) / (kt - m->kt) : NAN);
+            m->last_change = t1;
+        }
+        // next: shortly before the next expected update, then back-to-back until it is seen
+        double wake = m->last_change + period - 2.0 * (t1 - t0) - 0.05 * period;
+        if (t1 - m->last_change > 3.0 * period) wake = t1 + 0.25 * period; // a stuck counter: do not spin
+        m->next_due = wake > t1 + MIN_POLL_S ? wake : t1 + MIN_POLL_S;
+    } else {
+        double j = v;
+        if (mt->reads_power) j = m->have ? m->j + 0.5 * (v + m->value) * (0.5 * (t0 + t1) - m->kt) : 0.0;
+        double kt = 0.5 * (t0 + t1);
+        double w = mt->reads_power ? v : (m->have && kt > m->kt ? (j - m->j) / (kt - m->kt) : NAN);
+        st = push(s, i, t0, t1, j, w);
+        m->next_due = t0 + m->poll_s;
+    }
+    if (st != CNN_OK) fail(s, i);
+    m->have = 1;
+    m->value = v;
+    m->read_t0 = t0;
+}
+
+// Whether meter i has a knot that certainly follows the stop request.
+static int done_after_stop(const cnn_sampler *s, int i) {
+    const cnn_energy_series *se = &s->series[i];
+    return s->st[i].failed || (se->n > 0 && se->s[se->n - 1].t0 >= s->stop_t);
 }
 
 static void add_seconds(struct timespec *ts, double sec) {
@@ -68,22 +117,29 @@ static void add_seconds(struct timespec *ts, double sec) {
 
 static void *sampler_main(void *arg) {
     cnn_sampler *s = arg;
-    struct timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
     pthread_mutex_lock(&s->mu);
-    while (!s->stop) {
-        add_seconds(&next, s->interval_s);
-        int rc = 0;
-        while (!s->stop && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&s->cv, &s->mu, &next);
-        if (s->stop) break;
-        double t = cnn_now_s();
-        sample_locked(s, t);
-        s->ticks++;
-        // Fell behind (a stalled machine): resume from now rather than sampling in a burst.
-        double next_s = (double)next.tv_sec + 1e-9 * (double)next.tv_nsec;
-        if (t - next_s > s->interval_s) {
-            clock_gettime(CLOCK_MONOTONIC, &next);
+    for (;;) {
+        double now = cnn_now_s(), due = INFINITY;
+        int all_done = 1;
+        for (int i = 0; i < s->n; i++) {
+            if (s->st[i].failed) continue;
+            if (s->stop && !done_after_stop(s, i)) all_done = 0;
+            if (s->st[i].next_due < due) due = s->st[i].next_due;
         }
+        if (s->stop && (all_done || now > s->stop_t + 0.05 + 3.0 * s->max_period)) break;
+        if (due > now && !(s->stop && due == INFINITY)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            add_seconds(&ts, fmin(due - now, 1.0));
+            int stop_before = s->stop;
+            pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+            s->wakeups++;
+            if (s->stop != stop_before) continue;
+            now = cnn_now_s();
+        }
+        for (int i = 0; i < s->n; i++)
+            if (!s->st[i].failed && s->st[i].next_due <= now) read_meter(s, i);
+        if (due == INFINITY && s->stop) break; // every meter failed
     }
     struct timespec cpu;
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
@@ -102,14 +158,18 @@ cnn_status cnn_sampler_start(cnn_meter *meters, int n, double interval_s, cnn_sa
     if (!s) return cnn_error(CNN_ERR_NOMEM, "out of memory starting the power sampler");
     s->meters = meters;
     s->n = n;
-    s->interval_s = interval_s;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, &ca);
     pthread_condattr_destroy(&ca);
-    sample_locked(s, cnn_now_s()); // the first sample: every series starts at the same instant
+    for (int i = 0; i < n; i++) {
+        double p = meters[i].info.update_period_s;
+        s->st[i].poll_s = fmin(interval_s, fmax(p, 0.01));
+        s->max_period = fmax(s->max_period, p);
+        read_meter(s, i); // the first reading: every series starts now
+    }
     int e = pthread_create(&s->th, NULL, sampler_main, s);
     if (e != 0) {
         cnn_sampler_free(s);
@@ -120,41 +180,26 @@ cnn_status cnn_sampler_start(cnn_meter *meters, int n, double interval_s, cnn_sa
     return CNN_OK;
 }
 
-double cnn_sampler_mark(cnn_sampler *s) {
-    pthread_mutex_lock(&s->mu);
-    double t = cnn_now_s();
-    if (!s->stopped) {
-        sample_locked(s, t);
-        s->marks++;
-        s->mark_wall_s += cnn_now_s() - t;
-    }
-    pthread_mutex_unlock(&s->mu);
-    return t;
-}
-
 void cnn_sampler_stop(cnn_sampler *s) {
     if (!s || s->stopped) return;
     if (s->thread_started) {
         pthread_mutex_lock(&s->mu);
         s->stop = 1;
+        s->stop_t = cnn_now_s();
         pthread_cond_signal(&s->cv);
         pthread_mutex_unlock(&s->mu);
         pthread_join(s->th, NULL);
         s->thread_started = 0;
     }
-    pthread_mutex_lock(&s->mu);
-    sample_locked(s, cnn_now_s());
     s->stopped = 1;
-    pthread_mutex_unlock(&s->mu);
 }
 
 const cnn_energy_series *cnn_sampler_series(const cnn_sampler *s, int i) { return &s->series[i]; }
 
-void cnn_sampler_overhead(const cnn_sampler *s, double *thread_cpu_s, double *mark_wall_s, long *ticks, long *marks) {
+void cnn_sampler_overhead(const cnn_sampler *s, double *thread_cpu_s, long *reads, long *wakeups) {
     if (thread_cpu_s) *thread_cpu_s = s->thread_cpu_s;
-    if (mark_wall_s) *mark_wall_s = s->mark_wall_s;
-    if (ticks) *ticks = s->ticks;
-    if (marks) *marks = s->marks;
+    if (reads) *reads = s->reads;
+    if (wakeups) *wakeups = s->wakeups;
 }
 
 const char *cnn_sampler_error(const cnn_sampler *s) { return s->error; }

@@ -72,8 +72,10 @@ struct cnn_energy_session {
     cnn_impacts impacts;      // of the functional unit (or the whole run when the target was not reached)
     int impacts_fu;           // 1: impacts are for the functional unit
     cnn_impacts run_impacts;  // of the whole training window (emissions.csv)
-    double thread_cpu_s, mark_wall_s;
-    long ticks, marks;
+    double thread_cpu_s;         // the sampler thread's CPU time
+    long reads, wakeups;         // meter reads and sampler wake-ups
+    double mark_s, mark_max_s;   // time the training thread spent in window marks: total, longest
+    long marks;
 };
 
 // Adds a note (also printed to log when not NULL).
@@ -85,7 +87,10 @@ void cnn_energy_note(cnn_energy_session *s, FILE *log, const char *fmt, ...)
 
 // The run record and the summary (record.c, summary.c).
 cnn_status cnn_energy_write_record(const cnn_energy_session *s);
+void cnn_energy_fill_run_json(FILE *f, const void *ctx); // run.json (record_json.c)
 void cnn_energy_print_summary(const cnn_energy_session *s, FILE *out);
+// How many back-to-back repeats bring an energy j ± u taking time_s under 2% with >= 10 s of windows (-1: unknown).
+int cnn_energy_repeats_needed(double j, double u, double time_s);
 
 // Writes dir/name through a temporary file renamed into place; fill writes the content.
 cnn_status cnn_energy_write_file(const char *dir, const char *name, void (*fill)(FILE *f, const void *ctx),

@@ -6,13 +6,35 @@
 
 #include "core/energy/session.h"
 
-// Formats a number of joules (or a flag) into buf, width-free.
-static const char *fmt_j(char *buf, size_t len, double j, int below_res) {
-    if (below_res) snprintf(buf, len, "<res");
-    else if (!isfinite(j)) snprintf(buf, len, "-");
-    else if (fabs(j) >= 1e5) snprintf(buf, len, "%.4g", j);
-    else snprintf(buf, len, "%.2f", j);
+// The number of significant digits an energy with half-width u supports (2 for u's own digits, at most 4).
+static int sig_digits(double j, double u) {
+    if (!(u > 0) || !isfinite(u) || !(fabs(j) > 0)) return 4;
+    int d = (int)floor(log10(fabs(j))) - (int)floor(log10(u)) + 2;
+    return d < 1 ? 1 : d > 4 ? 4 : d;
+}
+
+// Formats an energy with its uncertainty: "12.34 ± 0.56" when u is under 10%
+// of the value, else the interval the meter allows ("3.1..4.9", or "<= 0.41"
+// when it may be zero), "<res" when unbounded; never a negative number (an
+// above-idle figure below zero by more than its uncertainty reads "below idle").
+static const char *fmt_ju(char *buf, size_t len, double j, double u) {
+    if (!isfinite(j)) snprintf(buf, len, "-");
+    else if (!isfinite(u)) snprintf(buf, len, "<res");
+    else if (cnn_energy_resolved(j, u) && j > 0) {
+        int dec = u > 0 ? 1 - (int)floor(log10(u)) : 2;
+        dec = dec < 0 ? 0 : dec > 4 ? 4 : dec;
+        snprintf(buf, len, "%.*f ± %.*f", dec, j, dec, u);
+    } else if (j + u <= 0) snprintf(buf, len, "below idle");
+    else if (j - u <= 0) snprintf(buf, len, "<= %.2g", j + u);
+    else snprintf(buf, len, "%.3g..%.3g", j - u, j + u);
     return buf;
+}
+
+// Prints str right-aligned in width display columns (± is two bytes, one column).
+static void cell(FILE *out, int width, const char *str) {
+    int cols = 0;
+    for (const char *p = str; *p; p++) cols += ((unsigned char)*p & 0xC0) != 0x80;
+    fprintf(out, " %*s%s", width > cols ? width - cols : 0, "", str);
 }
 
 static const char *short_prov(cnn_provenance p) {
@@ -25,19 +47,21 @@ static const char *short_prov(cnn_provenance p) {
 }
 
 static void meter_header(const cnn_energy_session *s, FILE *out, int with_total) {
-    for (int m = 0; m < s->n_meters; m++) fprintf(out, " %14.14s", s->info[m].name);
-    if (with_total) fprintf(out, " %14s", "total");
+    for (int m = 0; m < s->n_meters; m++) fprintf(out, " %16.16s", s->info[m].name);
+    if (with_total) fprintf(out, " %16s", "total");
 }
 
 static void prov_header(const cnn_energy_session *s, FILE *out, int with_total) {
-    for (int m = 0; m < s->n_meters; m++) fprintf(out, " %14s", short_prov(s->info[m].prov));
-    if (with_total) fprintf(out, " %14s", short_prov(s->acc.total_prov));
+    for (int m = 0; m < s->n_meters; m++) fprintf(out, " %16s", short_prov(s->info[m].prov));
+    if (with_total) fprintf(out, " %16s", short_prov(s->acc.total_prov));
 }
 
-void cnn_energy_print_summary(const cnn_energy_session *s, FILE *out) {
+
+#define W 16 // width of an energy column
+
+static void print_meters(const cnn_energy_session *s, FILE *out) {
     const cnn_energy_accounting *a = &s->acc;
-    const char *tprov = cnn_provenance_name(a->total_prov);
-    char b1[32], b2[32];
+    char b1[48];
     fprintf(out, "\n== energy ==\n");
     fprintf(out, "meters:\n");
     for (int m = 0; m < s->n_meters; m++) {
@@ -49,118 +73,192 @@ void cnn_energy_print_summary(const cnn_energy_session *s, FILE *out) {
     }
     if (s->n_meters == 0) fprintf(out, "  (none: no energy is measured)\n");
     for (int i = 0; i < s->n_notes; i++) fprintf(out, "note: %s\n", s->notes[i]);
-
     if (a->idle_measured) {
         fprintf(out, "idle baseline over %.2f s:", a->idle_s);
-        for (int m = 0; m < s->n_meters; m++) fprintf(out, " %s %.2f W;", s->info[m].name, a->idle_w[m]);
-        fprintf(out, " total %.2f W (%s)\n", a->idle_total_w, tprov);
+        for (int m = 0; m < s->n_meters; m++)
+            fprintf(out, " %s %s W;", s->info[m].name, fmt_ju(b1, sizeof b1, a->idle_w[m], a->idle_u_w[m]));
+        fprintf(out, " total %s W (%s)\n", fmt_ju(b1, sizeof b1, a->idle_total_w, a->idle_total_u_w),
+                cnn_provenance_name(a->total_prov));
     } else {
         fprintf(out, "idle baseline: not measured (--idle-seconds 0): no energy above idle\n");
     }
+}
 
-    // Per epoch.
-    fprintf(out, "\nenergy per epoch (J; <res: window shorter than the meter's update period)\n");
+static void print_epoch_row(const cnn_energy_session *s, FILE *out, const char *label, double dt,
+                            const cnn_energy_epoch_row *e, const cnn_energy_window *w, double above_j,
+                            double above_u) {
+    char b[48];
+    fprintf(out, "%6s %9.3f", label, dt);
+    if (e && e->has_eval) fprintf(out, " %10.4f %9.4f", e->last_eval.train_loss, e->last_eval.test_acc);
+    else fprintf(out, " %10s %9s", e ? "-" : "", e ? "-" : "");
+    for (int m = 0; m < s->n_meters; m++) cell(out, W, fmt_ju(b, sizeof b, w->j[m], w->u[m]));
+    cell(out, W, fmt_ju(b, sizeof b, w->total_j, w->total_u));
+    cell(out, W, fmt_ju(b, sizeof b, above_j, above_u));
+    fputc('\n', out);
+}
+
+static void print_epochs(const cnn_energy_session *s, FILE *out) {
+    const cnn_energy_accounting *a = &s->acc;
+    fprintf(out, "\nenergy per epoch (J, value ± half-width of the interval the meters allow; a..b or <= b: the\n"
+                 "meter only bounds a window shorter than its update period; <res: not bounded)\n");
     fprintf(out, "%6s %9s %10s %9s", "epoch", "time_s", "train_loss", "test_acc");
     meter_header(s, out, 1);
-    fprintf(out, " %14s\n", "above idle");
+    fprintf(out, " %16s\n", "above idle");
     fprintf(out, "%6s %9s %10s %9s", "", "", "", "");
     prov_header(s, out, 1);
-    fprintf(out, " %14s\n", short_prov(a->total_prov));
+    fprintf(out, " %16s\n", short_prov(a->total_prov));
     for (int k = 0; k < a->n_epochs; k++) {
         const cnn_energy_epoch_row *e = &a->epochs[k];
-        fprintf(out, "%6d %9.3f", e->epoch, e->w.t1 - e->w.t0);
-        if (e->has_eval) fprintf(out, " %10.4f %9.4f", e->last_eval.train_loss, e->last_eval.test_acc);
-        else fprintf(out, " %10s %9s", "-", "-");
-        for (int m = 0; m < s->n_meters; m++) fprintf(out, " %14s", fmt_j(b1, sizeof b1, e->w.j[m], e->w.below_res[m]));
-        fprintf(out, " %14s", fmt_j(b1, sizeof b1, e->w.total_j, e->w.any_below_res));
-        fprintf(out, " %14s\n", fmt_j(b2, sizeof b2, e->above_idle_total_j, e->w.any_below_res));
+        char label[16];
+        snprintf(label, sizeof label, "%d", e->epoch);
+        print_epoch_row(s, out, label, e->w.t1 - e->w.t0, e, &e->w, e->above_idle_total_j, e->above_idle_total_u);
     }
     double outside_s = a->train.t1 - a->train.t0;
     for (int k = 0; k < a->n_epochs; k++) outside_s -= a->epochs[k].w.t1 - a->epochs[k].w.t0;
-    fprintf(out, "%6s %9.3f %10s %9s", "other", outside_s, "", "");
-    for (int m = 0; m < s->n_meters; m++) fprintf(out, " %14s", fmt_j(b1, sizeof b1, a->outside.j[m], 0));
-    fprintf(out, " %14s %14s\n", fmt_j(b1, sizeof b1, a->outside.total_j, 0),
-            fmt_j(b2, sizeof b2, a->idle_measured ? a->outside.total_j - a->idle_total_w * outside_s : NAN, 0));
-    fprintf(out, "%6s %9.3f %10s %9s", "total", a->train.t1 - a->train.t0, "", "");
-    for (int m = 0; m < s->n_meters; m++) fprintf(out, " %14s", fmt_j(b1, sizeof b1, a->train.j[m], 0));
-    fprintf(out, " %14s %14s\n", fmt_j(b1, sizeof b1, a->train.total_j, 0),
-            fmt_j(b2, sizeof b2, a->above_idle_total_j, 0));
+    double oj = a->idle_measured ? a->outside.total_j - a->idle_total_w * outside_s : NAN;
+    double ou = a->idle_measured ? a->outside.total_u + a->idle_total_u_w * outside_s : NAN;
+    print_epoch_row(s, out, "other", outside_s, NULL, &a->outside, oj, ou);
+    print_epoch_row(s, out, "total", a->train.t1 - a->train.t0, NULL, &a->train, a->above_idle_total_j,
+                    a->above_idle_total_u);
+    if (a->idle_measured)
+        fprintf(out, "above idle: minus the idle baseline's %.1f W x duration\n", a->idle_total_w);
+}
 
-    // Per accuracy step.
+// share = m / c and the half-width of the interval it can take given m ± um and c ± uc.
+static double share_u(double m, double um, double c, double uc, double *share) {
+    *share = c > 0 ? m / c : NAN;
+    double lo = fmax(0, m - um) / (c + uc), hi = c - uc > 0 ? fmin(1.0, (m + um) / (c - uc)) : 1.0;
+    return fmax(hi - *share, *share - lo);
+}
+
+static void print_steps(const cnn_energy_session *s, FILE *out) {
+    const cnn_energy_accounting *a = &s->acc;
+    const char *tprov = cnn_provenance_name(a->total_prov);
+    char b1[48], b2[48];
     fprintf(out, "\nenergy per accuracy step (at the first evaluation reaching it; J, %s)\n", tprov);
-    fprintf(out, "%7s %6s %8s %9s %9s %14s %14s %8s\n", "step", "epoch", "step#", "time_s", "test_acc", "cumulative",
+    fprintf(out, "%7s %6s %8s %9s %9s %18s %18s %12s\n", "step", "epoch", "step#", "time_s", "test_acc", "cumulative",
             "marginal", "share");
     for (int k = 0; k < a->n_steps; k++) {
         const cnn_energy_step_row *st = &a->steps[k];
         if (!st->reached) {
-            fprintf(out, "%7.4g %6s %8s %9s %9s %14s %14s %8s\n", st->threshold, "-", "-", "-", "-", "not reached", "",
-                    "");
+            fprintf(out, "%7.4g %6s %8s %9s %9s %18s\n", st->threshold, "-", "-", "-", "-", "not reached");
             continue;
         }
-        fprintf(out, "%7.4g %6d %8ld %9.3f %9.4f %14s %14s %7.1f%%%s\n", st->threshold, st->eval.epoch, st->eval.step,
-                st->elapsed_s, st->eval.test_acc, fmt_j(b1, sizeof b1, st->cum_total_j, 0),
-                fmt_j(b2, sizeof b2, st->marginal_total_j, 0),
-                st->cum_total_j > 0 ? 100.0 * st->marginal_total_j / st->cum_total_j : 0.0,
-                st->same_eval_as_previous ? "  (same evaluation as the step before)" : "");
+        double sh, su = share_u(st->marginal_total_j, st->marginal_total_u, st->cum_total_j, st->cum_total_u, &sh);
+        char shb[32];
+        if (cnn_energy_resolved(sh, su)) snprintf(shb, sizeof shb, "%.1f%%", 100.0 * sh);
+        else snprintf(shb, sizeof shb, "unresolved");
+        fprintf(out, "%7.4g %6d %8ld %9.3f %9.4f", st->threshold, st->eval.epoch, st->eval.step, st->elapsed_s,
+                st->eval.test_acc);
+        cell(out, 18, fmt_ju(b1, sizeof b1, st->cum_total_j, st->cum_total_u));
+        cell(out, 18, fmt_ju(b2, sizeof b2, st->marginal_total_j, st->marginal_total_u));
+        fprintf(out, " %12s%s\n", shb, st->same_eval_as_previous ? "  (same evaluation as the step before)" : "");
     }
-    if (a->last_step_index >= 0) {
-        const cnn_energy_step_row *st = &a->steps[a->last_step_index];
-        double from = a->last_step_index > 0 ? a->steps[a->last_step_index - 1].threshold : 0.0;
-        fprintf(out, "the last step (%.4g -> %.4g) took %.1f%% of the energy spent to reach %.4g (%s J of %s J, %s)\n",
-                from, st->threshold, 100.0 * a->last_step_share, st->threshold,
-                fmt_j(b1, sizeof b1, st->marginal_total_j, 0), fmt_j(b2, sizeof b2, st->cum_total_j, 0), tprov);
-    } else {
+    if (a->last_step_index < 0) {
         fprintf(out, "no accuracy step was reached\n");
+        return;
     }
+    const cnn_energy_step_row *st = &a->steps[a->last_step_index];
+    double from = a->last_step_index > 0 ? a->steps[a->last_step_index - 1].threshold : 0.0;
+    if (cnn_energy_resolved(a->last_step_share, a->last_step_share_u))
+        fprintf(out, "the last step (%.4g -> %.4g) took %.1f%% ± %.1f%% of the energy spent to reach %.4g (%s J of %s J, %s)\n",
+                from, st->threshold, 100.0 * a->last_step_share, 100.0 * a->last_step_share_u, st->threshold,
+                fmt_ju(b1, sizeof b1, st->marginal_total_j, st->marginal_total_u),
+                fmt_ju(b2, sizeof b2, st->cum_total_j, st->cum_total_u), tprov);
+    else
+        fprintf(out, "the last step's (%.4g -> %.4g) share of the energy is not resolved (%s J of %s J): its windows "
+                     "are too short for the meter; --repeat N resolves it\n",
+                from, st->threshold, fmt_ju(b1, sizeof b1, st->marginal_total_j, st->marginal_total_u),
+                fmt_ju(b2, sizeof b2, st->cum_total_j, st->cum_total_u));
+}
 
-    // Functional unit.
+// How many back-to-back repeats bring the energy's relative uncertainty under 2% with windows of >= 10 s in total.
+int cnn_energy_repeats_needed(double j, double u, double time_s) {
+    if (!(j > 0) || !isfinite(u)) return -1;
+    double n = ceil((u / j) / 0.02);
+    if (time_s > 0 && n * time_s < 10.0) n = ceil(10.0 / time_s);
+    return n < 1 ? 1 : n > 1e6 ? 1000000 : (int)n;
+}
+
+static void print_functional_unit(const cnn_energy_session *s, FILE *out) {
+    const cnn_energy_accounting *a = &s->acc;
+    const char *tprov = cnn_provenance_name(a->total_prov);
+    char b1[48];
     fprintf(out, "\nfunctional unit: ");
     if (s->cfg.target_acc > 0)
         fprintf(out, "train %s (%s) to test accuracy >= %g\n", s->dataset, s->model_desc, s->cfg.target_acc);
     else
         fprintf(out, "train %s (%s) for %d epochs (no --target-acc)\n", s->dataset, s->model_desc, a->n_epochs);
     const double *fj = a->target_reached ? a->target_j : a->train.j;
+    const double *fu = a->target_reached ? a->target_u : a->train.u;
     double ftotal = a->target_reached ? a->target_total_j : a->train.total_j;
+    double futot = a->target_reached ? a->target_total_u : a->train.total_u;
     double ftime = a->target_reached ? a->target_time_s : a->train.t1 - a->train.t0;
     if (s->cfg.target_acc > 0 && !a->target_reached)
         fprintf(out, "  target NOT reached: the figures below are for the whole run\n");
     fprintf(out, "  time%s      %.3f s\n", a->target_reached ? " to target  " : "            ", ftime);
     fprintf(out, "  energy%s    ", a->target_reached ? " to target" : "          ");
     for (int m = 0; m < s->n_meters; m++)
-        fprintf(out, "%s %s J (%s); ", s->info[m].name, fmt_j(b1, sizeof b1, fj[m], 0),
+        fprintf(out, "%s %s J (%s); ", s->info[m].name, fmt_ju(b1, sizeof b1, fj[m], fu[m]),
                 cnn_provenance_name(s->info[m].prov));
-    fprintf(out, "total %s J = %.4g kWh (%s)\n", fmt_j(b1, sizeof b1, ftotal, 0), ftotal / 3.6e6, tprov);
+    fprintf(out, "total %s J = %.*g kWh (%s)\n", fmt_ju(b1, sizeof b1, ftotal, futot), sig_digits(ftotal, futot),
+            ftotal / 3.6e6, tprov);
+    if (!cnn_energy_resolved(ftotal, futot) || futot > 0.02 * ftotal) {
+        int n = cnn_energy_repeats_needed(ftotal, futot, ftime);
+        if (n > 1)
+            fprintf(out, "  a single run is not resolved to 2%%: --repeat %d would bring the energy to target's "
+                         "uncertainty under 2%% (windows of >= 10 s in all)\n", n);
+    }
+}
 
+static void print_impacts(const cnn_energy_session *s, FILE *out) {
+    const cnn_energy_accounting *a = &s->acc;
     const cnn_impact_factors *f = &s->factors;
     const cnn_impacts *im = &s->impacts;
+    double ej = a->target_reached ? a->target_total_j : a->train.total_j;
+    double eu = a->target_reached ? a->target_total_u : a->train.total_u;
+    int d = sig_digits(ej, eu); // impacts carry the precision of their energy
     fprintf(out, "\nimpacts, estimated (operational = energy x PUE x grid factor; embodied = hardware x share x "
-                 "time / (AUR x lifetime)):\n");
+                 "time / (AUR x lifetime)); operational to %d significant digits, as its energy:\n", d);
     fprintf(out, "  %-28s %14s %14s %14s\n", "", "operational", "embodied", "total");
-    fprintf(out, "  %-28s %14.4g %14.4g %14.4g\n", "climate change (kgCO2eq)", im->operational.gwp, im->embodied.gwp,
-            im->total.gwp);
-    fprintf(out, "  %-28s %14.4g %14.4g %14.4g\n", "primary energy (MJ)", im->operational.pe, im->embodied.pe,
+    fprintf(out, "  %-28s %14.*g %14.4g %14.*g\n", "climate change (kgCO2eq)", d, im->operational.gwp, im->embodied.gwp,
+            d, im->total.gwp);
+    fprintf(out, "  %-28s %14.*g %14.4g %14.*g\n", "primary energy (MJ)", d, im->operational.pe, im->embodied.pe, d,
             im->total.pe);
-    fprintf(out, "  %-28s %14.4g %14.4g %14.4g\n", "abiotic depletion (kgSbeq)", im->operational.adp,
-            im->embodied.adp, im->total.adp);
+    fprintf(out, "  %-28s %14.*g %14.4g %14.*g\n", "abiotic depletion (kgSbeq)", d, im->operational.adp,
+            im->embodied.adp, d, im->total.adp);
     fprintf(out, "factors:\n");
-    fprintf(out, "  energy %.4g kWh (%s) x PUE %.3g\n", im->energy_kwh, tprov, f->pue);
+    fprintf(out, "  energy %.*g kWh (%s) x PUE %.3g\n", d, im->energy_kwh, cnn_provenance_name(a->total_prov), f->pue);
     fprintf(out, "  electricity %s (%s): %.4g kgCO2eq/kWh, %.4g MJ/kWh, %.4g kgSbeq/kWh\n    source: %s\n",
             f->grid_name, f->grid_code, f->grid.gwp, f->grid.pe, f->grid.adp, f->grid_source);
     for (int i = 0; i < f->n_devices; i++) {
-        const cnn_embodied_device *d = &f->devices[i];
-        fprintf(out, "  embodied %s: %g kgCO2eq, %g MJ, %g kgSbeq x share %.4g\n    source: %s\n", d->name,
-                d->embodied.gwp, d->embodied.pe, d->embodied.adp, d->share, d->source);
+        const cnn_embodied_device *dv = &f->devices[i];
+        fprintf(out, "  embodied %s: %g kgCO2eq, %g MJ, %g kgSbeq x share %.4g\n    source: %s\n", dv->name,
+                dv->embodied.gwp, dv->embodied.pe, dv->embodied.adp, dv->share, dv->source);
     }
     fprintf(out, "  time %.3f s / (AUR %.2f x %.3g years) = %.4g of the hardware's useful life\n", im->time_s, f->aur,
             f->lifetime_years, im->life_share);
+}
 
+static void print_sampler(const cnn_energy_session *s, FILE *out) {
+    const cnn_energy_accounting *a = &s->acc;
     double train_s = a->train.t1 - a->train.t0;
-    double over = train_s > 0 ? 100.0 * (s->thread_cpu_s + s->mark_wall_s) / train_s : 0.0;
-    fprintf(out, "\nsampler: %ld samples every %d ms and %ld window marks; overhead %.3f%% of the training time "
-                 "(thread CPU %.1f ms + marks %.1f ms over %.2f s)%s\n",
-            s->ticks, s->opt.power_interval_ms, s->marks, over, 1e3 * s->thread_cpu_s, 1e3 * s->mark_wall_s, train_s,
+    double over = train_s > 0 ? 100.0 * (s->thread_cpu_s + s->mark_s) / train_s : 0.0;
+    fprintf(out, "\nsampler: %ld meter reads, %ld window marks (mean %.2f us, longest %.1f us); overhead %.3f%% of "
+                 "the training time (sampler thread CPU %.1f ms + marks %.3f ms over %.2f s)%s\n",
+            s->reads, s->marks, s->marks ? 1e6 * s->mark_s / (double)s->marks : 0.0, 1e6 * s->mark_max_s, over,
+            1e3 * s->thread_cpu_s, 1e3 * s->mark_s, train_s,
             over >= 1.0 ? " -- above the 1% target: raise --power-interval-ms" : "");
     fprintf(out, "run record: %s (run.json, epochs.csv, power.csv, emissions.csv); plots: cnn-train report %s\n",
             s->run_dir, s->run_dir);
+}
+
+void cnn_energy_print_summary(const cnn_energy_session *s, FILE *out) {
+    print_meters(s, out);
+    print_epochs(s, out);
+    print_steps(s, out);
+    print_functional_unit(s, out);
+    print_impacts(s, out);
+    print_sampler(s, out);
     fflush(out);
 }

@@ -50,7 +50,7 @@ static void on_eval(void *user, const cnn_eval_point *e, double t) {
     clear_bar(p);
     printf("epoch %3d  step %7ld  loss %.4f  test loss %.4f  test acc %.4f  elapsed %7.2f s%s\n", e->epoch, e->step,
            e->train_loss, e->test_loss, e->test_acc, e->elapsed_s,
-           p->target > 0 && e->test_acc >= p->target ? "  <- target" : "");
+           cnn_acc_reaches(e->test_hits, e->n_test, p->target) ? "  <- target" : "");
     fflush(stdout);
 }
 
