@@ -2,6 +2,10 @@
 
 cnn_add_test(test_energy_accounting test_energy_accounting.c)
 cnn_add_test(test_energy_json test_energy_json.c)
+# emissions.csv against a copy of CodeCarbon 3.x's schema kept in tests/
+cnn_add_test(test_energy_codecarbon test_energy_codecarbon.c)
+set_tests_properties(test_energy_codecarbon PROPERTIES
+                     ENVIRONMENT "CNN_CODECARBON_SCHEMA=${CMAKE_CURRENT_SOURCE_DIR}/codecarbon_schema_3.x.csv")
 cnn_add_test(test_energy_rapl test_energy_rapl.c)
 cnn_add_test(test_energy_session test_energy_session.c)
 

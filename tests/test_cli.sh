@@ -49,8 +49,33 @@ expect 2 -- "unknown backend 'tpu'" mnist --backend=tpu
 expect 2 -- "unknown option '--frobnicate'" mnist --frobnicate 3
 expect 2 -- '--lr needs a value' mnist --lr
 expect 2 -- 'no dataset' --epochs 3
+# an unknown flag is reported as unknown wherever it stands, never as a missing value or a dataset
+expect 2 -- "unknown option '--no-cuda'" fashion-mnist --no-cuda
+expect 2 -- "unknown option '--no-cuda'" --no-cuda fashion-mnist
+expect 2 -- "unknown option '--no-cuda'" fashion-mnist --no-cuda --epochs 1
+expect 2 -- "unknown option '--frob'" mnist --frob=1
+expect 2 -- "--version takes no other argument, got 'extra'" --version extra
+expect 2 -- "--lr needs a value, got the option '--epochs'" mnist --lr --epochs 3
+# PyTorch's spellings: --batch-size for --batch, --device cpu|cuda|cuda:N for --backend, --gpu N
+expect 2 -- '--batch' mnist --batch-size 0
+expect 2 -- "unknown backend 'tpu'" mnist --device=tpu
+expect 2 -- "unknown backend 'cuda:x'" mnist --device cuda:x
+expect 2 -- '--gpu takes a GPU number' mnist --gpu x
+expect 2 -- '--gpu 0 .*backend is cpu' mnist --device cpu --gpu 0
+expect 2 -- 'two different GPUs' mnist --device cuda:0 --gpu 1
+expect 2 -- '--test-batch-size' mnist --test-batch-size 100
 expect 0 '' --help
 grep -q 'usage: cnn-train DATASET' "$tmp/out" || { echo "FAIL: --help prints no usage"; fails=$((fails + 1)); }
+# --help says what is trained and lists the GEMM names of every backend built in
+grep -q 'MLP' "$tmp/out" && grep -q 'LeNet' "$tmp/out" || { echo "FAIL: --help does not name the MLP and LeNet"; fails=$((fails + 1)); }
+grep -qE '^ +cpu: naive, .*packed, openblas' "$tmp/out" || { echo "FAIL: --help lists no CPU GEMM names"; fails=$((fails + 1)); }
+if "$bin" --version | grep -q 'CUDA backend built in'; then
+    grep -A2 -E '^ +cuda: naive' "$tmp/out" | grep -q 'cublas' || { echo "FAIL: --help lists no CUDA GEMM names"; fails=$((fails + 1)); }
+else
+    grep -qE '^ +cuda: not built' "$tmp/out" || { echo "FAIL: --help does not say CUDA is not built in"; fails=$((fails + 1)); }
+fi
+expect 0 '' --epochs 3 -h
+grep -q 'usage: cnn-train DATASET' "$tmp/out" || { echo "FAIL: -h after options prints no usage"; fails=$((fails + 1)); }
 expect 0 '' --version
 grep -qE '^cnn-train [0-9]+\.[0-9]+' "$tmp/out" || { echo "FAIL: --version prints no version"; fails=$((fails + 1)); }
 
@@ -89,14 +114,36 @@ if [ -n "${CNN_DATA_DIR:-}" ] && [ -d "$CNN_DATA_DIR/mnist" ]; then
     grep -q $'\r' "$tmp/out" && { echo "FAIL: a progress bar was drawn into a file"; fails=$((fails + 1)); }
     # target missed: exit 3
     expect 3 '' mnist "${data[@]}" --target-acc 0.999 --epochs 1 --idle-seconds 0 --out "$tmp/run3"
-    grep -q 'NOT reached within 1 epochs' "$tmp/out" || { echo "FAIL: no 'not reached' summary"; fails=$((fails + 1)); }
+    grep -q 'NOT reached within 1 epoch (' "$tmp/out" || { echo "FAIL: no 'not reached within 1 epoch' summary"; fails=$((fails + 1)); }
+    grep -q 'within 1 epoch$' "$tmp/out" || { echo "FAIL: the header does not read 'within 1 epoch'"; fails=$((fails + 1)); }
+    # the default backend, and why, on the header
+    grep -qE '^ +backend (cpu|cuda): default: ' "$tmp/out" || { echo "FAIL: the header does not say which backend was chosen and why: $(head -3 "$tmp/out")"; fails=$((fails + 1)); }
+    # report DIR/ prints DIR/power.svg, not DIR//power.svg
+    expect 0 '' report "$tmp/run3/"
+    grep -q "$tmp/run3/power.svg" "$tmp/out" && ! grep -q '//' "$tmp/out" || { echo "FAIL: report DIR/ printed: $(cat "$tmp/out")"; fails=$((fails + 1)); }
+    # aliases that train: --batch-size and --device cpu, chosen on the command line
+    expect 0 '' mnist "${data[@]}" --batch-size 32 --device cpu --epochs 1 --idle-seconds 0 --no-energy
+    grep -q 'batch 32,' "$tmp/out" || { echo "FAIL: --batch-size 32 was not applied: $(head -3 "$tmp/out")"; fails=$((fails + 1)); }
+    grep -qE '^ +backend cpu: chosen with --device' "$tmp/out" || { echo "FAIL: the header does not say --device chose cpu"; fails=$((fails + 1)); }
+    # the progress bar on a terminal: running loss, steps per second and the time left
+    if command -v script >/dev/null 2>&1; then
+        script -qec "$(printf '%q ' "$bin" mnist "${data[@]}" --epochs 2 --eval-every 40 --idle-seconds 0 --no-energy)" /dev/null >"$tmp/tty" 2>&1
+        bar=$(tr '\r' '\n' <"$tmp/tty" | grep '^.\[Kepoch 2 \[' | tail -1)
+        echo "$bar" | grep -qE 'loss [0-9.]+ .* [0-9]+ steps/s +left [0-9]+:[0-9]{2}' ||
+            { echo "FAIL: the progress bar lacks loss, steps/s or time left: '$bar'"; fails=$((fails + 1)); }
+    else
+        echo "note: script(1) is missing; the progress bar on a terminal was not checked"
+    fi
     # a diverging run: exit 1 (not a usage error), one line, and no empty run record left behind
     expect 1 'diverged.*--lr' mnist "${data[@]}" --lr 100 --epochs 1 --quiet --idle-seconds 0 --out "$tmp/rundiv"
     [ -e "$tmp/rundiv" ] && { echo "FAIL: a failed run left $tmp/rundiv behind"; fails=$((fails + 1)); }
-    # --quiet: no progress lines, still the summary
+    # --quiet: the summary only (no header, notes, progress lines or energy tables), still the energy in one line
     expect 0 '' mnist "${data[@]}" --epochs 1 --quiet --idle-seconds 0 --out "$tmp/runq"
     grep -q '^epoch ' "$tmp/out" && { echo "FAIL: --quiet printed progress lines"; fails=$((fails + 1)); }
     grep -q 'final test accuracy' "$tmp/out" || { echo "FAIL: --quiet lost the summary"; fails=$((fails + 1)); }
+    grep -q '^energy of the run .* J' "$tmp/out" || { echo "FAIL: --quiet lost the energy line"; fails=$((fails + 1)); }
+    [ "$(grep -c . "$tmp/out")" -le 4 ] || { echo "FAIL: --quiet printed $(grep -c . "$tmp/out") lines: $(cat "$tmp/out")"; fails=$((fails + 1)); }
+    [ -s "$tmp/err" ] && { echo "FAIL: --quiet wrote to stderr: $(cat "$tmp/err")"; fails=$((fails + 1)); }
 elif [ -n "${CNN_DATA_DIR:-}" ]; then
     echo "FAIL: CNN_DATA_DIR=$CNN_DATA_DIR has no mnist/ folder (give an absolute path)"
     fails=$((fails + 1))

@@ -1,5 +1,6 @@
-// The run record's JSON writer and parser: escaping, NaN as null, nesting,
-// a write-then-parse round trip, and parse errors with line and column.
+// The run record's JSON (our API on cJSON): escaping, number formatting,
+// NaN as null, nesting, a write-then-parse round trip, and parse errors with
+// line and column.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,14 @@ static void test_round_trip(void) {
     cnn_jw_end_object(&w);
     cnn_jw_end_object(&w);
     fclose(f);
+
+    // the text as written: escapes, integers as integers, shortest round-trip doubles, null for NaN
+    CHECK(strstr(buf, "\"quote \\\" backslash \\\\ newline \\n tab \\t ctrl \\u0001 utf8 \xc3\xa9\"") != NULL);
+    CHECK(strstr(buf, "1234567890123") != NULL && strstr(buf, "e+") == NULL);
+    CHECK(strstr(buf, "3.14159265358979") != NULL);
+    CHECK(strstr(buf, "-2.5e-07") != NULL || strstr(buf, "-2.5e-7") != NULL);
+    CHECK(strstr(buf, "null") != NULL && strstr(buf, "nan\"") != NULL && strstr(buf, "NaN") == NULL &&
+          strstr(buf, "inf,") == NULL && strstr(buf, "Infinity") == NULL);
 
     cnn_json *j = NULL;
     CHECK_OK(cnn_json_parse(buf, len, &j));

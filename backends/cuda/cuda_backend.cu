@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cuda_common.h"
+#include "cuda_devices.h"
 #include "launch.cuh"
 #include "conv_kernels.cuh"
 #include "ops_kernels.cuh"
@@ -406,6 +407,19 @@ static cnn_status init_state(int device, cnn_cuda_state **out) {
     INIT_CHECK(cudaHostGetDevicePointer((void **)&st->err_dev, st->err_host, 0));
     *out = st;
     return CNN_OK;
+}
+
+extern "C" int cnn_cuda_device_count(char *why, size_t why_len) {
+    int count = 0;
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess) {
+        cudaGetLastError(); // clear it
+        count = 0;
+    }
+    if (count == 0 && why && why_len)
+        snprintf(why, why_len, "no usable GPU (cudaGetDeviceCount: %s)",
+                 e != cudaSuccess ? cudaGetErrorString(e) : "0 devices");
+    return count;
 }
 
 static const cnn_backend_ops cuda_ops = {

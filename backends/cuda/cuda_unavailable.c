@@ -1,4 +1,7 @@
-// The CUDA backend's constructor in a build without the CUDA toolkit.
+// The CUDA backend's entry points in a build without the CUDA toolkit.
+#include <stdio.h>
+
+#include "backends/cuda/cuda_devices.h"
 #include "core/backend.h"
 
 cnn_status cnn_cuda_backend_create(int device_index, cnn_backend **out) {
@@ -8,3 +11,12 @@ cnn_status cnn_cuda_backend_create(int device_index, cnn_backend **out) {
                      "this build has no CUDA backend (no CUDA compiler was found when it was configured); "
                      "install the CUDA toolkit and rebuild with cmake -DCNN_CUDA=ON, or use --backend=cpu");
 }
+
+int cnn_cuda_device_count(char *why, size_t why_len) {
+    if (why && why_len) snprintf(why, why_len, "this build has no CUDA backend");
+    return 0;
+}
+
+const cnn_gemm_variant cnn_cuda_gemm_variants[1] = {{NULL, NULL, NULL}};
+const int cnn_cuda_gemm_variant_count = 0;
+const char *const cnn_cuda_gemm_default = "";

@@ -48,6 +48,7 @@ struct cnn_energy_options {
     int n_acc_steps;          // --acc-steps; 0: the default ladder up to the target
     double acc_steps[CNN_ENERGY_MAX_STEPS];
     char meters[128];         // --meters: "auto" or a list of nvml, rapl, cpu-model
+    int gpu_index;            // the CUDA device ordinal that trains (--gpu N, cuda:N); NVML measures that GPU
     double pue;               // --pue (default 1.0)
     double grid_gco2;         // --grid-gco2, gCO2eq/kWh; < 0: from --grid-country or the world average
     char grid_country[8];     // --grid-country (ISO 3166 alpha-2 or alpha-3); "": world average
@@ -101,6 +102,10 @@ const cnn_train_observer *cnn_energy_observer(cnn_energy_session *s);
 cnn_status cnn_energy_finish(cnn_energy_session *s, FILE *out, const char **run_dir);
 
 void cnn_energy_free(cnn_energy_session *s);
+
+// After cnn_energy_finish: one line with the energy (and climate impact) to
+// the target, or of the whole run, and the run directory (cnn-train --quiet).
+void cnn_energy_print_brief(const cnn_energy_session *s, FILE *out);
 
 // cnn-train report DIR: reads DIR/run.json and DIR/power.csv and writes
 // the SVG plots (power.svg, accuracy_energy.svg, step_energy.svg) into DIR.

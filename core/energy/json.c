@@ -1,8 +1,10 @@
-// JSON writer and parser for the run record.
+// JSON through cJSON: the run record's writer and the parser behind
+// cnn-train report. cJSON does the escaping, number formatting and parsing;
+// this file keeps our API (json.h) on top of it.
 #include "core/energy/json.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,119 +15,75 @@ void cnn_jw_init(cnn_json_writer *w, FILE *f) {
     w->f = f;
 }
 
-void cnn_json_write_escaped(FILE *f, const char *s) {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        case '\b': fputs("\\b", f); break;
-        case '\f': fputs("\\f", f); break;
-        default:
-            if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-            else fputc(*p, f);
-        }
-    }
-    fputc('"', f);
-}
-
-// Separator, newline, indentation and key before a value.
-static void begin_value(cnn_json_writer *w, const char *key) {
-    if (w->depth > 0) {
-        if (w->count[w->depth] > 0) fputc(',', w->f);
+// Prints a complete document, then frees it.
+static void print_document(cnn_json_writer *w, cJSON *root) {
+    char *text = w->failed ? NULL : cJSON_Print(root);
+    if (text) {
+        fputs(text, w->f);
         fputc('\n', w->f);
-        for (int i = 0; i < w->depth; i++) fputs("  ", w->f);
     }
-    if (key && w->depth > 0) {
-        cnn_json_write_escaped(w->f, key);
-        fputs(": ", w->f);
-    }
-    w->count[w->depth]++;
+    // an allocation failure leaves the file empty: it then reads as corrupt, never as a partial record
+    cJSON_free(text);
+    cJSON_Delete(root);
 }
 
-static void open_container(cnn_json_writer *w, const char *key, char c) {
-    begin_value(w, key);
-    fputc(c, w->f);
-    if (w->depth + 1 < CNN_JSON_MAX_DEPTH) w->depth++;
-    w->count[w->depth] = 0;
-}
-
-static void close_container(cnn_json_writer *w, char c) {
-    int had = w->count[w->depth] > 0;
-    if (w->depth > 0) w->depth--;
-    if (had) {
-        fputc('\n', w->f);
-        for (int i = 0; i < w->depth; i++) fputs("  ", w->f);
+// Attaches item under key (inside an object) or at the end (inside an array);
+// a container stays open for what follows.
+static void add(cnn_json_writer *w, const char *key, cJSON *item, int container) {
+    if (!item) {
+        w->failed = 1;
+        return;
     }
-    fputc(c, w->f);
+    if (w->depth == 0) {
+        if (container) w->open[w->depth++] = item;
+        else print_document(w, item);
+        return;
+    }
+    cJSON *parent = w->open[w->depth - 1];
+    cJSON_bool ok = cJSON_IsObject(parent) ? cJSON_AddItemToObject(parent, key ? key : "", item)
+                                           : cJSON_AddItemToArray(parent, item);
+    if (!ok) {
+        cJSON_Delete(item);
+        w->failed = 1;
+        return;
+    }
+    if (container) {
+        if (w->depth < CNN_JSON_MAX_DEPTH) w->open[w->depth++] = item;
+        else w->failed = 1;
+    }
 }
 
-void cnn_jw_object(cnn_json_writer *w, const char *key) { open_container(w, key, '{'); }
-void cnn_jw_end_object(cnn_json_writer *w) { close_container(w, '}'); }
-void cnn_jw_array(cnn_json_writer *w, const char *key) { open_container(w, key, '['); }
-void cnn_jw_end_array(cnn_json_writer *w) { close_container(w, ']'); }
+static void end_container(cnn_json_writer *w) {
+    if (w->depth == 0) return;
+    if (--w->depth == 0) print_document(w, w->open[0]);
+}
+
+void cnn_jw_object(cnn_json_writer *w, const char *key) { add(w, key, cJSON_CreateObject(), 1); }
+void cnn_jw_end_object(cnn_json_writer *w) { end_container(w); }
+void cnn_jw_array(cnn_json_writer *w, const char *key) { add(w, key, cJSON_CreateArray(), 1); }
+void cnn_jw_end_array(cnn_json_writer *w) { end_container(w); }
 
 void cnn_jw_string(cnn_json_writer *w, const char *key, const char *s) {
-    begin_value(w, key);
-    if (s) cnn_json_write_escaped(w->f, s);
-    else fputs("null", w->f);
+    add(w, key, s ? cJSON_CreateString(s) : cJSON_CreateNull(), 0);
 }
 
 void cnn_jw_number(cnn_json_writer *w, const char *key, double v) {
-    begin_value(w, key);
-    if (!isfinite(v)) {
-        fputs("null", w->f);
-        return;
-    }
-    // The shortest of 15, 16, 17 significant digits that reads back as the same double.
-    char buf[40];
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(buf, sizeof buf, "%.*g", digits, v);
-        if (strtod(buf, NULL) == v) break;
-    }
-    fputs(buf, w->f);
+    add(w, key, isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(), 0);
 }
 
-void cnn_jw_int(cnn_json_writer *w, const char *key, long long v) {
-    begin_value(w, key);
-    fprintf(w->f, "%lld", v);
-}
+void cnn_jw_int(cnn_json_writer *w, const char *key, long long v) { add(w, key, cJSON_CreateNumber((double)v), 0); }
+void cnn_jw_bool(cnn_json_writer *w, const char *key, int v) { add(w, key, cJSON_CreateBool(v != 0), 0); }
+void cnn_jw_null(cnn_json_writer *w, const char *key) { add(w, key, cJSON_CreateNull(), 0); }
 
-void cnn_jw_bool(cnn_json_writer *w, const char *key, int v) {
-    begin_value(w, key);
-    fputs(v ? "true" : "false", w->f);
-}
-
-void cnn_jw_null(cnn_json_writer *w, const char *key) {
-    begin_value(w, key);
-    fputs("null", w->f);
+void cnn_json_write_escaped(FILE *f, const char *s) {
+    cJSON *item = cJSON_CreateString(s ? s : "");
+    char *text = item ? cJSON_PrintUnformatted(item) : NULL;
+    if (text) fputs(text, f);
+    cJSON_free(text);
+    cJSON_Delete(item);
 }
 
 // ---------------------------------------------------------------- parser
-
-typedef struct {
-    const char *s;
-    size_t len, pos;
-    int depth;
-    const char *err;
-} parser;
-
-static void skip_ws(parser *p) {
-    while (p->pos < p->len) {
-        char c = p->s[p->pos];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') p->pos++;
-        else break;
-    }
-}
-
-static cnn_json *new_value(cnn_json_type t) {
-    cnn_json *v = calloc(1, sizeof *v);
-    if (v) v->type = t;
-    return v;
-}
 
 void cnn_json_free(cnn_json *v) {
     if (!v) return;
@@ -139,205 +97,87 @@ void cnn_json_free(cnn_json *v) {
     free(v);
 }
 
-static int hex4(parser *p, unsigned *out) {
-    if (p->pos + 4 > p->len) return 0;
-    unsigned x = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p->s[p->pos++];
-        x <<= 4;
-        if (c >= '0' && c <= '9') x |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f') x |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') x |= (unsigned)(c - 'A' + 10);
-        else return 0;
-    }
-    *out = x;
-    return 1;
+static char *dup_str(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
 }
 
-static size_t put_utf8(char *o, unsigned cp) {
-    if (cp < 0x80) { o[0] = (char)cp; return 1; }
-    if (cp < 0x800) { o[0] = (char)(0xC0 | (cp >> 6)); o[1] = (char)(0x80 | (cp & 0x3F)); return 2; }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12)); o[1] = (char)(0x80 | ((cp >> 6) & 0x3F)); o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18)); o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-// Parses a string literal at p->pos (the opening quote); returns a malloc'd UTF-8 string.
-static char *parse_string(parser *p) {
-    p->pos++; // "
-    size_t cap = 16;
-    char *out = malloc(cap);
-    size_t n = 0;
-    if (!out) { p->err = "out of memory"; return NULL; }
-    while (1) {
-        if (p->pos >= p->len) { p->err = "unterminated string"; free(out); return NULL; }
-        if (n + 8 > cap) {
-            cap *= 2;
-            char *q = realloc(out, cap);
-            if (!q) { p->err = "out of memory"; free(out); return NULL; }
-            out = q;
+// Our tree from cJSON's; NULL when out of memory.
+static cnn_json *convert(const cJSON *c) {
+    cnn_json *v = calloc(1, sizeof *v);
+    if (!v) return NULL;
+    if (cJSON_IsBool(c)) {
+        v->type = CNN_JSON_BOOL;
+        v->number = cJSON_IsTrue(c) ? 1 : 0;
+    } else if (cJSON_IsNumber(c)) {
+        v->type = CNN_JSON_NUMBER;
+        v->number = c->valuedouble;
+    } else if (cJSON_IsString(c)) {
+        v->type = CNN_JSON_STRING;
+        if (!(v->string = dup_str(c->valuestring))) goto fail;
+    } else if (cJSON_IsArray(c) || cJSON_IsObject(c)) {
+        int is_object = cJSON_IsObject(c);
+        v->type = is_object ? CNN_JSON_OBJECT : CNN_JSON_ARRAY;
+        int n = cJSON_GetArraySize(c);
+        if (n > 0) {
+            v->items = calloc((size_t)n, sizeof *v->items);
+            if (!v->items || (is_object && !(v->keys = calloc((size_t)n, sizeof *v->keys)))) goto fail;
         }
-        unsigned char c = (unsigned char)p->s[p->pos++];
-        if (c == '"') break;
-        if (c < 0x20) { p->err = "control character in a string"; free(out); return NULL; }
-        if (c != '\\') { out[n++] = (char)c; continue; }
-        if (p->pos >= p->len) { p->err = "unterminated string"; free(out); return NULL; }
-        char e = p->s[p->pos++];
-        switch (e) {
-        case '"': out[n++] = '"'; break;
-        case '\\': out[n++] = '\\'; break;
-        case '/': out[n++] = '/'; break;
-        case 'b': out[n++] = '\b'; break;
-        case 'f': out[n++] = '\f'; break;
-        case 'n': out[n++] = '\n'; break;
-        case 'r': out[n++] = '\r'; break;
-        case 't': out[n++] = '\t'; break;
-        case 'u': {
-            unsigned cp;
-            if (!hex4(p, &cp)) { p->err = "bad \\u escape"; free(out); return NULL; }
-            if (cp >= 0xD800 && cp < 0xDC00) { // a surrogate pair
-                unsigned lo;
-                if (p->pos + 6 <= p->len && p->s[p->pos] == '\\' && p->s[p->pos + 1] == 'u') {
-                    p->pos += 2;
-                    if (!hex4(p, &lo) || lo < 0xDC00 || lo > 0xDFFF) { p->err = "bad surrogate pair"; free(out); return NULL; }
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                } else cp = 0xFFFD;
+        const cJSON *child;
+        cJSON_ArrayForEach(child, c) {
+            if (is_object && !(v->keys[v->n] = dup_str(child->string))) goto fail;
+            if (!(v->items[v->n] = convert(child))) {
+                if (is_object) free(v->keys[v->n]);
+                goto fail;
             }
-            n += put_utf8(out + n, cp);
-            break;
+            v->n++;
         }
-        default: p->err = "bad escape in a string"; free(out); return NULL;
-        }
+    } else {
+        v->type = CNN_JSON_NULL;
     }
-    out[n] = '\0';
-    return out;
-}
-
-static cnn_json *parse_value(parser *p);
-
-static int push_item(cnn_json *c, cnn_json *item, char *key) {
-    cnn_json **items = realloc(c->items, (size_t)(c->n + 1) * sizeof *items);
-    if (!items) return 0;
-    c->items = items;
-    if (c->type == CNN_JSON_OBJECT) {
-        char **keys = realloc(c->keys, (size_t)(c->n + 1) * sizeof *keys);
-        if (!keys) return 0;
-        c->keys = keys;
-        c->keys[c->n] = key;
-    }
-    c->items[c->n++] = item;
-    return 1;
-}
-
-static cnn_json *parse_container(parser *p, int object) {
-    if (++p->depth > 200) { p->err = "nesting too deep"; return NULL; }
-    p->pos++; // { or [
-    cnn_json *c = new_value(object ? CNN_JSON_OBJECT : CNN_JSON_ARRAY);
-    if (!c) { p->err = "out of memory"; return NULL; }
-    skip_ws(p);
-    char close = object ? '}' : ']';
-    if (p->pos < p->len && p->s[p->pos] == close) {
-        p->pos++;
-        p->depth--;
-        return c;
-    }
-    while (1) {
-        char *key = NULL;
-        skip_ws(p);
-        if (object) {
-            if (p->pos >= p->len || p->s[p->pos] != '"') { p->err = "expected a member name in quotes"; goto fail; }
-            key = parse_string(p);
-            if (!key) goto fail;
-            skip_ws(p);
-            if (p->pos >= p->len || p->s[p->pos] != ':') { free(key); p->err = "expected ':'"; goto fail; }
-            p->pos++;
-        }
-        cnn_json *item = parse_value(p);
-        if (!item) { free(key); goto fail; }
-        if (!push_item(c, item, key)) { cnn_json_free(item); free(key); p->err = "out of memory"; goto fail; }
-        skip_ws(p);
-        if (p->pos >= p->len) { p->err = "unexpected end of input"; goto fail; }
-        char ch = p->s[p->pos++];
-        if (ch == ',') continue;
-        if (ch == close) break;
-        p->err = object ? "expected ',' or '}'" : "expected ',' or ']'";
-        goto fail;
-    }
-    p->depth--;
-    return c;
+    return v;
 fail:
-    cnn_json_free(c);
+    cnn_json_free(v);
     return NULL;
 }
 
-static cnn_json *parse_value(parser *p) {
-    skip_ws(p);
-    if (p->pos >= p->len) { p->err = "unexpected end of input"; return NULL; }
-    char c = p->s[p->pos];
-    if (c == '{') return parse_container(p, 1);
-    if (c == '[') return parse_container(p, 0);
-    if (c == '"') {
-        char *s = parse_string(p);
-        if (!s) return NULL;
-        cnn_json *v = new_value(CNN_JSON_STRING);
-        if (!v) { free(s); p->err = "out of memory"; return NULL; }
-        v->string = s;
-        return v;
-    }
-    static const struct { const char *word; cnn_json_type t; double num; } words[] = {
-        {"null", CNN_JSON_NULL, 0}, {"true", CNN_JSON_BOOL, 1}, {"false", CNN_JSON_BOOL, 0},
-        {"NaN", CNN_JSON_NULL, 0}}; // NaN: tolerated, read as null
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-        size_t wl = strlen(words[i].word);
-        if (p->len - p->pos >= wl && !strncmp(p->s + p->pos, words[i].word, wl)) {
-            p->pos += wl;
-            cnn_json *v = new_value(words[i].t);
-            if (!v) { p->err = "out of memory"; return NULL; }
-            v->number = words[i].num;
-            return v;
+static cnn_status parse_error(const char *what, const char *text, size_t len, size_t pos) {
+    int line = 1, col = 1;
+    for (size_t i = 0; i < pos && i < len; i++) {
+        if (text[i] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
         }
     }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-        char buf[64];
-        size_t k = 0;
-        while (p->pos < p->len && k + 1 < sizeof buf && strchr("+-0123456789.eE", p->s[p->pos])) buf[k++] = p->s[p->pos++];
-        buf[k] = '\0';
-        char *end;
-        double d = strtod(buf, &end);
-        if (end == buf || *end) { p->err = "bad number"; return NULL; }
-        cnn_json *v = new_value(CNN_JSON_NUMBER);
-        if (!v) { p->err = "out of memory"; return NULL; }
-        v->number = d;
-        return v;
-    }
-    p->err = "unexpected character";
-    return NULL;
+    return cnn_error(CNN_ERR_FORMAT, "JSON: %s at line %d, column %d", what, line, col);
 }
 
 cnn_status cnn_json_parse(const char *text, size_t len, cnn_json **out) {
     *out = NULL;
-    parser p = {text, len, 0, 0, NULL};
-    cnn_json *v = parse_value(&p);
-    if (v) {
-        skip_ws(&p);
-        if (p.pos < p.len) {
-            p.err = "trailing characters after the value";
-            cnn_json_free(v);
-            v = NULL;
-        }
+    // JSON allows no raw control character (inside strings they must be escaped,
+    // outside only tab, newline and carriage return are whitespace); cJSON lets them through
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+            return parse_error("a raw control character (escape it as \\u00XX)", text, len, i);
     }
-    if (!v) {
-        int line = 1, col = 1;
-        for (size_t i = 0; i < p.pos && i < len; i++) {
-            if (text[i] == '\n') { line++; col = 1; }
-            else col++;
-        }
-        return cnn_error(CNN_ERR_FORMAT, "JSON: %s at line %d, column %d", p.err ? p.err : "parse error", line, col);
-    }
+    // cJSON checks for trailing characters up to a terminating NUL: give it one
+    char *copy = malloc(len + 1);
+    if (!copy) return cnn_error(CNN_ERR_NOMEM, "JSON: out of memory reading %zu bytes", len);
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 1);
+    size_t pos = end ? (size_t)(end - copy) : len;
+    free(copy);
+    if (!root) return parse_error("not valid JSON", text, len, pos);
+    cnn_json *v = convert(root);
+    cJSON_Delete(root);
+    if (!v) return cnn_error(CNN_ERR_NOMEM, "JSON: out of memory building the tree of %zu bytes", len);
     *out = v;
     return CNN_OK;
 }

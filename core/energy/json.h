@@ -1,5 +1,7 @@
-// A small JSON writer (escaping, indentation, NaN written as null) and a
-// tolerant parser into a tree, for the run record (internal to core/energy).
+// JSON for the run record, on cJSON (Debian's libcjson-dev): a streaming
+// writer (NaN and infinities written as null) that builds a cJSON tree and
+// prints it when the top-level value closes, and a parser that turns cJSON's
+// tree into the plain tree below (internal to core/energy and cnn-train).
 #ifndef CNN_ENERGY_JSON_H
 #define CNN_ENERGY_JSON_H
 
@@ -17,9 +19,11 @@ extern "C" {
 typedef struct {
     FILE *f;
     int depth;
-    int count[CNN_JSON_MAX_DEPTH]; // values written at each depth
+    void *open[CNN_JSON_MAX_DEPTH]; // the cJSON containers being filled, outermost first
+    int failed;                     // out of memory or nested too deep: nothing is printed
 } cnn_json_writer;
 
+// The document is printed to f when its top-level value is complete.
 void cnn_jw_init(cnn_json_writer *w, FILE *f);
 // key is the member name inside an object, NULL inside an array or at the top.
 void cnn_jw_object(cnn_json_writer *w, const char *key);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/energy/emissions_csv.h"
+#include "core/energy/json.h"
 #include "core/energy/session.h"
 
 // Seconds since the start of training.
@@ -105,63 +107,7 @@ static void fill_power_csv(FILE *f, const void *ctx) {
     }
 }
 
-static void fill_emissions_csv(FILE *f, const void *ctx) {
-    const cnn_energy_session *s = ctx;
-    const cnn_energy_accounting *a = &s->acc;
-    const cnn_impacts *imp = &s->run_impacts;
-    double dur = a->train.t1 - a->train.t0;
-    double e_kwh[3] = {0, 0, 0}; // cpu, gpu, ram
-    int tracking_process = 0;
-    for (int m = 0; m < s->n_meters; m++) {
-        const char *c = s->info[m].component;
-        int k = !strcmp(c, "gpu") ? 1 : !strcmp(c, "dram") ? 2 : 0;
-        e_kwh[k] += a->train.j[m] / 3.6e6;
-        if (s->info[m].prov == CNN_PROV_ESTIMATED) tracking_process = 1;
-    }
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    fputs("timestamp,project_name,run_id,duration,emissions,emissions_rate,cpu_power,gpu_power,ram_power,cpu_energy,"
-          "gpu_energy,ram_energy,energy_consumed,country_name,country_iso_code,region,cloud_provider,cloud_region,os,"
-          "python_version,codecarbon_version,cpu_count,cpu_model,gpu_count,gpu_model,longitude,latitude,"
-          "ram_total_size,tracking_mode,on_cloud,pue,energy_provenance\n",
-          f);
-    fprintf(f, "%s,cnn-train,%s,", stamp, s->run_id);
-    csv_num(f, dur);
-    fputc(',', f);
-    csv_num(f, imp->operational.gwp);
-    fputc(',', f);
-    csv_num(f, dur > 0 ? imp->operational.gwp / dur : NAN);
-    for (int k = 0; k < 3; k++) {
-        fputc(',', f);
-        csv_num(f, dur > 0 ? e_kwh[k] * 3.6e6 / dur : NAN);
-    }
-    for (int k = 0; k < 3; k++) {
-        fputc(',', f);
-        csv_num(f, e_kwh[k]);
-    }
-    fputc(',', f);
-    csv_num(f, imp->energy_kwh);
-    fputc(',', f);
-    csv_field(f, s->factors.grid_name);
-    fprintf(f, ",%s,,,,", s->factors.grid_code);
-    csv_field(f, s->hw.os);
-    fprintf(f, ",,,%d,", s->hw.logical_cpus);
-    csv_field(f, s->hw.cpu_model);
-    fprintf(f, ",%d,", s->hw.n_gpus);
-    if (s->hw.n_gpus) {
-        char g[160];
-        snprintf(g, sizeof g, "%d x %s", s->hw.n_gpus, s->hw.gpu_name);
-        csv_field(f, g);
-    }
-    fputs(",,,", f);
-    csv_num(f, s->hw.ram_gb);
-    fprintf(f, ",%s,,", tracking_process ? "process" : "machine");
-    csv_num(f, s->factors.pue);
-    fprintf(f, ",%s\n", cnn_provenance_name(a->total_prov));
-}
+static void fill_emissions_csv(FILE *f, const void *ctx) { cnn_energy_emissions_csv(f, ctx); }
 
 cnn_status cnn_energy_write_record(const cnn_energy_session *s) {
     CNN_TRY(cnn_energy_write_file(s->run_dir, "power.csv", fill_power_csv, s));

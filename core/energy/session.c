@@ -62,13 +62,19 @@ static cnn_status default_run_dir(char *buf, size_t len) {
     return cnn_error(CNN_ERR_IO, "cannot find a free run directory under runs/: give --out DIR");
 }
 
-static int nvml_index_for_cuda(void) {
+// The NVML index of CUDA device `ordinal`: the ordinal-th entry of
+// CUDA_VISIBLE_DEVICES when that is a list of numbers, else the ordinal.
+static int nvml_index_for_cuda(int ordinal) {
     const char *v = getenv("CUDA_VISIBLE_DEVICES");
-    if (!v || !*v) return 0;
-    char *end;
-    long i = strtol(v, &end, 10);
-    if (end != v && (*end == '\0' || *end == ',') && i >= 0 && i < 64) return (int)i;
-    return 0; // UUIDs or MIG names: NVML's first device
+    if (!v || !*v) return ordinal;
+    for (int k = 0;; k++) {
+        char *end;
+        long i = strtol(v, &end, 10);
+        if (end == v || (*end != '\0' && *end != ',') || i < 0 || i >= 64) return ordinal; // UUIDs or MIG names
+        if (k == ordinal) return (int)i;
+        if (*end == '\0') return ordinal;
+        v = end + 1;
+    }
 }
 
 static int list_has(const char *list, const char *item) {
@@ -93,7 +99,7 @@ static cnn_status open_meters(cnn_energy_session *s, FILE *log) {
                          "--meters: rapl and cpu-model both cover the CPU, so the total would count it twice; choose one");
     char note[512];
     if (want_nvml) {
-        int idx = nvml_index_for_cuda();
+        int idx = nvml_index_for_cuda(o->gpu_index);
         cnn_status st = cnn_meter_nvml_open(idx, &s->meters[s->n_meters], note, sizeof note);
         if (st == CNN_OK) {
             cnn_meter *m = &s->meters[s->n_meters++];

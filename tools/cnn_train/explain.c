@@ -10,6 +10,7 @@
 // the way the layer code runs it; tests/test_explain.c checks its GEMMs
 // against the GEMMs the layer code actually calls.
 #include "explain.h"
+#include "device.h"
 
 #include <errno.h>
 #include <math.h>
@@ -19,6 +20,7 @@
 
 #include "core/clock.h"
 #include "core/energy/energy.h"
+#include "core/energy/json.h"
 #include "layers/layers.h"
 #include "models/cost.h"
 #include "options.h"
@@ -163,6 +165,8 @@ static int parse(int argc, char **argv, explain_options *o, void *energy_opts) {
         else if (o->cli.help) {
             explain_usage(stdout);
             code = EXIT_OK;
+        } else if ((r = cli_resolve_device(&o->cli)) != 0) {
+            code = r;
         }
     }
     free(rest);
@@ -262,7 +266,7 @@ static cnn_status measure_run(const explain_options *o, const cnn_cost *c, const
     memset(me, 0, sizeof *me);
     const int B = o->cli.cfg.batch, cap = B > EVAL_BATCH ? B : EVAL_BATCH;
     cnn_backend *be = NULL;
-    CNN_TRY(cnn_backend_create(o->cli.backend, o->cli.gemm, o->cli.threads, 0, &be));
+    CNN_TRY(cnn_backend_create(o->cli.backend, o->cli.gemm, o->cli.threads, o->cli.device_index, &be));
     snprintf(me->device, sizeof me->device, "%s", be->device_desc);
     snprintf(me->gemm, sizeof me->gemm, "%s", be->gemm->name);
     cnn_model m;
@@ -455,91 +459,136 @@ static void print_text(FILE *f, const explain_options *o, const cnn_model *m, co
 
 // ---- JSON -------------------------------------------------------------------------------
 
-static void json_str(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", *s);
-        else fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
-static void json_ops(FILE *f, const cnn_cost *c, const explain_options *o, const measurement *me) {
-    fprintf(f, "[");
+static void json_ops(cnn_json_writer *w, const cnn_cost *c, const explain_options *o, const measurement *me) {
+    cnn_jw_array(w, "ops");
     for (int i = 0; i < c->n_ops; i++) {
         const cnn_cost_op *op = &c->ops[i];
-        fprintf(f, "%s\n    {\"layer\": %d, \"pass\": \"%s\", \"op\": \"%s\", \"gemm\": %s, ", i ? "," : "", op->layer,
-                cnn_pass_name(op->pass), op->op, op->gemm ? "true" : "false");
-        if (op->gemm)
-            fprintf(f, "\"transa\": %s, \"transb\": %s, \"M\": %d, \"N\": %d, \"K\": %d, ", op->ta ? "true" : "false",
-                    op->tb ? "true" : "false", op->M, op->N, op->K);
-        fprintf(f, "\"equation\": ");
-        json_str(f, op->eq);
-        fprintf(f, ", \"operands\": ");
-        json_str(f, op->dims);
-        fprintf(f, ", \"flops\": %.17g, \"bytes\": %.17g, \"intensity\": %.6g, \"bound\": \"%s\", \"t_min_s\": %.6g",
-                op->flops, op->bytes, ai(op), bound(op, o), t_min(op, o));
-        if (me && me->ops_match) fprintf(f, ", \"measured_s\": %.6g", me->op_s[i]);
-        fprintf(f, "}");
+        cnn_jw_object(w, NULL);
+        cnn_jw_int(w, "layer", op->layer);
+        cnn_jw_string(w, "pass", cnn_pass_name(op->pass));
+        cnn_jw_string(w, "op", op->op);
+        cnn_jw_bool(w, "gemm", op->gemm);
+        if (op->gemm) {
+            cnn_jw_bool(w, "transa", op->ta);
+            cnn_jw_bool(w, "transb", op->tb);
+            cnn_jw_int(w, "M", op->M);
+            cnn_jw_int(w, "N", op->N);
+            cnn_jw_int(w, "K", op->K);
+        }
+        cnn_jw_string(w, "equation", op->eq);
+        cnn_jw_string(w, "operands", op->dims);
+        cnn_jw_number(w, "flops", op->flops);
+        cnn_jw_number(w, "bytes", op->bytes);
+        cnn_jw_number(w, "intensity", ai(op));
+        cnn_jw_string(w, "bound", bound(op, o));
+        cnn_jw_number(w, "t_min_s", t_min(op, o));
+        if (me && me->ops_match) cnn_jw_number(w, "measured_s", me->op_s[i]);
+        cnn_jw_end_object(w);
     }
-    fprintf(f, "]");
+    cnn_jw_end_array(w);
+}
+
+static void json_int3(cnn_json_writer *w, const char *key, int a, int b, int c) {
+    cnn_jw_array(w, key);
+    cnn_jw_int(w, NULL, a);
+    cnn_jw_int(w, NULL, b);
+    cnn_jw_int(w, NULL, c);
+    cnn_jw_end_array(w);
+}
+
+// "flops", "gemm_flops", "bytes", "t_min_s" of a step or an evaluation batch.
+static void json_totals(cnn_json_writer *w, const cnn_cost *c, const explain_options *o) {
+    cnn_jw_number(w, "flops", c->flops);
+    cnn_jw_number(w, "gemm_flops", c->gemm_flops);
+    cnn_jw_number(w, "bytes", c->bytes);
+    cnn_jw_number(w, "t_min_s", t_min_total(c, o));
 }
 
 static void print_json(FILE *f, const explain_options *o, const cnn_model *m, const cnn_cost *step,
                        const cnn_cost *eval, const measurement *me) {
     const int B = o->cli.cfg.batch;
     const long steps = o->n_train / B, eval_batches = (o->n_test + EVAL_BATCH - 1) / EVAL_BATCH;
-    fprintf(f, "{\"model\": \"%s\", \"description\": ", o->cli.model);
-    json_str(f, m->desc);
-    fprintf(f, ", \"input\": [%d, %d, %d], \"classes\": %d, \"parameters\": %zu, \"batch\": %d,\n", m->in_c, m->in_h,
-            m->in_w, m->n_classes, m->arena.n_params, B);
-    fprintf(f, " \"roofline\": {\"backend\": \"%s\", \"peak_gflops\": %.6g, \"bandwidth_gbs\": %.6g, \"source\": ",
-            o->cli.backend, o->peak, o->bw);
-    json_str(f, o->roof_source);
-    fprintf(f, "},\n \"layers\": [");
+    cnn_json_writer jw, *w = &jw;
+    cnn_jw_init(w, f);
+    cnn_jw_object(w, NULL);
+    cnn_jw_string(w, "model", o->cli.model);
+    cnn_jw_string(w, "description", m->desc);
+    json_int3(w, "input", m->in_c, m->in_h, m->in_w);
+    cnn_jw_int(w, "classes", m->n_classes);
+    cnn_jw_int(w, "parameters", (long long)m->arena.n_params);
+    cnn_jw_int(w, "batch", B);
+    cnn_jw_object(w, "roofline");
+    cnn_jw_string(w, "backend", o->cli.backend);
+    cnn_jw_number(w, "peak_gflops", o->peak);
+    cnn_jw_number(w, "bandwidth_gbs", o->bw);
+    cnn_jw_string(w, "source", o->roof_source);
+    cnn_jw_end_object(w);
+    cnn_jw_array(w, "layers");
     for (int l = 0; l < m->n_layers; l++) {
         const cnn_layer *ly = &m->layers[l];
         char name[32];
         cnn_layer_name(m, l, name, sizeof name);
-        fprintf(f, "%s\n  {\"index\": %d, \"name\": \"%s\", \"kind\": \"%s\", \"in\": %d, \"out\": [%d, %d, %d]",
-                l ? "," : "", l, name, cnn_layer_kind_name(ly->kind), ly->in, ly->out_c, ly->out_h, ly->out_w);
-        if (ly->kind == CNN_LAYER_CONV2D || ly->kind == CNN_LAYER_MAXPOOL)
-            fprintf(f, ", \"kernel\": %d, \"stride\": %d, \"pad\": %d", ly->win.k, ly->win.stride, ly->win.pad);
+        cnn_jw_object(w, NULL);
+        cnn_jw_int(w, "index", l);
+        cnn_jw_string(w, "name", name);
+        cnn_jw_string(w, "kind", cnn_layer_kind_name(ly->kind));
+        cnn_jw_int(w, "in", ly->in);
+        json_int3(w, "out", ly->out_c, ly->out_h, ly->out_w);
+        if (ly->kind == CNN_LAYER_CONV2D || ly->kind == CNN_LAYER_MAXPOOL) {
+            cnn_jw_int(w, "kernel", ly->win.k);
+            cnn_jw_int(w, "stride", ly->win.stride);
+            cnn_jw_int(w, "pad", ly->win.pad);
+        }
         if (ly->kind == CNN_LAYER_LINEAR || ly->kind == CNN_LAYER_CONV2D)
-            fprintf(f, ", \"parameters\": %zu",
-                    cnn_arena_numel(&m->arena, ly->w_slot) + cnn_arena_numel(&m->arena, ly->b_slot));
-        fprintf(f, ", \"fused\": %s}", ly->fused ? "true" : "false");
+            cnn_jw_int(w, "parameters",
+                       (long long)(cnn_arena_numel(&m->arena, ly->w_slot) + cnn_arena_numel(&m->arena, ly->b_slot)));
+        cnn_jw_bool(w, "fused", ly->fused);
+        cnn_jw_end_object(w);
     }
-    fprintf(f, "],\n \"step\": {\"batch\": %d, \"flops\": %.17g, \"gemm_flops\": %.17g, \"bytes\": %.17g, "
-               "\"t_min_s\": %.6g, \"ops\": ",
-            B, step->flops, step->gemm_flops, step->bytes, t_min_total(step, o));
-    json_ops(f, step, o, me);
-    fprintf(f, "},\n \"eval_batch\": {\"batch\": %d, \"flops\": %.17g, \"gemm_flops\": %.17g, \"bytes\": %.17g, "
-               "\"t_min_s\": %.6g},\n",
-            EVAL_BATCH, eval->flops, eval->gemm_flops, eval->bytes, t_min_total(eval, o));
+    cnn_jw_end_array(w);
+    cnn_jw_object(w, "step");
+    cnn_jw_int(w, "batch", B);
+    json_totals(w, step, o);
+    json_ops(w, step, o, me);
+    cnn_jw_end_object(w);
+    cnn_jw_object(w, "eval_batch");
+    cnn_jw_int(w, "batch", EVAL_BATCH);
+    json_totals(w, eval, o);
+    cnn_jw_end_object(w);
     const double ef = steps * step->flops + eval_batches * eval->flops,
                  eg = steps * step->gemm_flops + eval_batches * eval->gemm_flops,
                  eb = steps * step->bytes + eval_batches * eval->bytes,
                  et = steps * t_min_total(step, o) + eval_batches * t_min_total(eval, o);
-    fprintf(f, " \"epoch\": {\"train_examples\": %ld, \"steps\": %ld, \"test_examples\": %ld, \"eval_batches\": %ld, "
-               "\"flops\": %.17g, \"gemm_flops\": %.17g, \"gemm_share\": %.6g, \"bytes\": %.17g, \"t_min_s\": %.6g}",
-            o->n_train, steps, o->n_test, eval_batches, ef, eg, eg / ef, eb, et);
+    cnn_jw_object(w, "epoch");
+    cnn_jw_int(w, "train_examples", o->n_train);
+    cnn_jw_int(w, "steps", steps);
+    cnn_jw_int(w, "test_examples", o->n_test);
+    cnn_jw_int(w, "eval_batches", eval_batches);
+    cnn_jw_number(w, "flops", ef);
+    cnn_jw_number(w, "gemm_flops", eg);
+    cnn_jw_number(w, "gemm_share", eg / ef);
+    cnn_jw_number(w, "bytes", eb);
+    cnn_jw_number(w, "t_min_s", et);
+    cnn_jw_end_object(w);
     if (me) {
-        fprintf(f, ",\n \"measured\": {\"device\": ");
-        json_str(f, me->device);
-        fprintf(f, ", \"gemm\": \"%s\", \"steps\": %d, \"step_s\": %.6g, \"eval_batch_s\": %.6g, \"epoch_s\": %.6g",
-                me->gemm, o->measure, me->step_s, me->eval_batch_s,
-                steps * me->step_s + eval_batches * me->eval_batch_s);
+        cnn_jw_object(w, "measured");
+        cnn_jw_string(w, "device", me->device);
+        cnn_jw_string(w, "gemm", me->gemm);
+        cnn_jw_int(w, "steps", o->measure);
+        cnn_jw_number(w, "step_s", me->step_s);
+        cnn_jw_number(w, "eval_batch_s", me->eval_batch_s);
+        cnn_jw_number(w, "epoch_s", steps * me->step_s + eval_batches * me->eval_batch_s);
         if (me->ops_match) {
-            shares s = measured_shares(step, me);
-            fprintf(f, ", \"ops_total_s\": %.6g, \"gemm_share\": %.4f, \"im2col_share\": %.4f, "
-                       "\"transpose_share\": %.4f, \"other_share\": %.4f",
-                    s.total, s.gemm / s.total, s.im2col / s.total, s.transpose / s.total, s.other / s.total);
+            shares sh = measured_shares(step, me);
+            cnn_jw_number(w, "ops_total_s", sh.total);
+            cnn_jw_number(w, "gemm_share", sh.gemm / sh.total);
+            cnn_jw_number(w, "im2col_share", sh.im2col / sh.total);
+            cnn_jw_number(w, "transpose_share", sh.transpose / sh.total);
+            cnn_jw_number(w, "other_share", sh.other / sh.total);
         }
-        fprintf(f, "}");
+        cnn_jw_end_object(w);
     }
-    fprintf(f, "}\n");
+    cnn_jw_end_object(w);
 }
 
 int explain_main(int argc, char **argv) {

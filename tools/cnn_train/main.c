@@ -9,6 +9,7 @@
 #include "datasets/dataset.h"
 #include "models/model.h"
 #include "models/train.h"
+#include "device.h"
 #include "explain.h"
 #include "options.h"
 #include "progress.h"
@@ -25,7 +26,11 @@ static int run_report(int argc, char **argv) {
         fprintf(stderr, "cnn-train: usage: cnn-train report DIR (a run directory written by --out)\n");
         return EXIT_USAGE;
     }
-    cnn_status s = cnn_report_render(argv[2], stdout);
+    // "DIR/" names the same directory as "DIR": drop trailing slashes so the paths printed read DIR/power.svg
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", argv[2]);
+    for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--) dir[n - 1] = '\0';
+    cnn_status s = cnn_report_render(dir, stdout);
     if (s != CNN_OK) {
         fprintf(stderr, "cnn-train: %s\n", cnn_last_error());
         return EXIT_ERROR;
@@ -40,8 +45,8 @@ static void print_summary(const cli_options *o, const cnn_train_result *r) {
             printf("target %.4g reached at epoch %d (step %ld): %.2f s to target\n", o->cfg.target_acc,
                    r->target_epoch, r->target_step, r->time_to_target_s);
         else
-            printf("target %.4g NOT reached within %d epochs (best test accuracy %.4f)\n", o->cfg.target_acc,
-                   o->cfg.max_epochs, r->best_acc);
+            printf("target %.4g NOT reached within %d epoch%s (best test accuracy %.4f)\n", o->cfg.target_acc,
+                   o->cfg.max_epochs, o->cfg.max_epochs == 1 ? "" : "s", r->best_acc);
     }
     printf("final test accuracy %.4f (best %.4f), test loss %.4f, after %d epoch%s, %ld steps, %.2f s of training\n",
            r->final_acc, r->best_acc, r->final_loss, r->epochs, r->epochs == 1 ? "" : "s", r->steps, r->total_s);
@@ -61,20 +66,23 @@ static int train(cli_options *o, cnn_energy_options *eo) {
     cnn_model model;
     memset(&model, 0, sizeof model);
     cnn_energy_session *energy = NULL;
-    s = cnn_backend_create(o->backend, o->gemm, o->threads, 0, &be);
+    s = cnn_backend_create(o->backend, o->gemm, o->threads, o->device_index, &be);
     if (s == CNN_OK)
         s = cnn_model_create(be, o->model, 1, ds.train.rows, ds.train.cols, o->hidden, o->n_hidden, ds.n_classes,
                              o->cfg.seed, &model);
-    if (s == CNN_OK) s = cnn_energy_start(eo, o->backend, stderr, &energy);
+    eo->gpu_index = o->device_index >= 0 ? o->device_index : 0; // NVML measures the GPU that trains
+    if (s == CNN_OK) s = cnn_energy_start(eo, o->backend, o->quiet ? NULL : stderr, &energy);
     if (s == CNN_OK) {
         progress_printer progress;
         progress_init(&progress, o->quiet);
+        progress.backend_why = o->backend_why;
         const cnn_train_observer *observers[2] = {&progress.observer, cnn_energy_observer(energy)};
         cnn_train_result r;
         s = cnn_train(be, &model, &ds, &o->cfg, observers, 2, &r);
         if (s == CNN_OK) {
             print_summary(o, &r);
-            s = cnn_energy_finish(energy, stdout, NULL);
+            s = cnn_energy_finish(energy, o->quiet ? NULL : stdout, NULL);
+            if (o->quiet) cnn_energy_print_brief(energy, stdout);
             if (s == CNN_OK) code = (o->cfg.target_acc > 0 && !r.reached) ? EXIT_NOT_REACHED : EXIT_REACHED;
         }
     }
@@ -112,5 +120,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "cnn-train: no dataset given; choose mnist or fashion-mnist (see cnn-train --help)\n");
         return EXIT_USAGE;
     }
+    r = cli_resolve_device(&o);
+    if (r) return r;
     return train(&o, &eo);
 }

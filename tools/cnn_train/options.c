@@ -8,11 +8,13 @@
 #include <string.h>
 
 #include "core/energy/energy.h"
+#include "device.h"
 #include "datasets/dataset.h"
 
 void cli_defaults(cli_options *o) {
     memset(o, 0, sizeof *o);
-    o->backend = "cpu";
+    o->backend = NULL; // cli_resolve_device: cuda when a GPU is usable and built in, else cpu
+    o->device_index = -1;
     o->model = "mlp";
     o->hidden[0] = 512;
     o->n_hidden = 1;
@@ -28,22 +30,29 @@ void cli_usage(FILE *f) {
             "       cnn-train explain [--model=...]  the model's training step as GEMMs, FLOPs and bytes\n"
             "       cnn-train --help | --version\n"
             "\n"
-            "Trains a multi-layer perceptron on MNIST-style data with hand-written\n"
-            "forward and backward passes, and reports time (and energy) to the target.\n"
+            "Trains a neural network, an MLP (multi-layer perceptron) or LeNet-5 (a small\n"
+            "convolutional network), on MNIST-style images with hand-written forward and\n"
+            "backward passes, and reports the time and energy to a target test accuracy.\n"
             "\n"
             "datasets: mnist, fashion-mnist\n"
             "\n"
             "training options (defaults in brackets):\n"
-            "  --backend=cpu|cuda     where to train [cpu]\n"
-            "  --gemm=NAME            GEMM implementation of the backend [the backend's fastest];\n"
-            "                         cpu: naive, openblas, and the hand-tuned ladder (see docs/gemm.md)\n"
+            "  --backend=cpu|cuda|cuda:N  where to train [cuda when a GPU is usable and the CUDA\n"
+            "                         backend is built in, else cpu]; also spelt --device (PyTorch's name)\n"
+            "  --gpu=N                the GPU to train on and measure with NVML (implies cuda) [0]\n"
+            "  --gemm=NAME            GEMM implementation of the backend [its fastest, in brackets]\n"
+            "                         (the ladders: docs/gemm.md, docs/cuda.md):\n");
+    cli_print_gemm_names(f);
+    fprintf(f,
             "  --model=mlp|lenet      the network: mlp (linear layers, sizes from --hidden) or lenet\n"
             "                         (LeNet-5: two 5x5 convolutions with max pooling, then 120-84-10) [mlp]\n"
             "  --hidden=N[,N...]      hidden layer sizes of the mlp [512]; --hidden= (empty) for none\n"
             "  --target-acc=F         stop at the first evaluation with test accuracy >= F, in (0, 1]\n"
             "                         [none: run all --epochs]\n"
             "  --epochs=N             maximum number of epochs [%d]\n"
-            "  --batch=N              mini-batch size [by dataset: mnist %d, fashion-mnist %d]\n"
+            "  --batch=N              mini-batch size [by dataset: mnist %d, fashion-mnist %d];\n"
+            "                         also spelt --batch-size (PyTorch's examples). Evaluation runs\n"
+            "                         in batches of 1000 (not an option: no --test-batch-size)\n"
             "  --lr=F                 learning rate [by dataset: mnist %g, fashion-mnist %g]\n"
             "  --momentum=F           SGD momentum in [0, 1) [%g]\n"
             "  --weight-decay=F       L2 weight decay [%g]\n"
@@ -54,7 +63,8 @@ void cli_usage(FILE *f) {
             "  --data-dir=DIR         directory holding the dataset's four IDX files\n"
             "                         [else $CNN_DATA_DIR/NAME, /usr/share/datasets/NAME,\n"
             "                          ~/.cache/cnn-train/NAME, else download into that cache]\n"
-            "  --quiet                no per-evaluation lines and no progress bar\n"
+            "  --quiet                the summary only: no header, notes, per-evaluation lines,\n"
+            "                         progress bar or energy tables\n"
             "\n",
             d.max_epochs, mn.batch, fm.batch, (double)mn.lr, (double)fm.lr, (double)d.momentum, (double)d.weight_decay,
             (unsigned long long)d.seed);
@@ -120,6 +130,33 @@ static bool is_flag(const char *name) {
            cnn_energy_option_is_flag(name);
 }
 
+// Options of cnn-train that take a value (the energy options are asked of the energy hook).
+static bool takes_value(const char *name) {
+    static const char *const names[] = {"backend", "device", "gpu", "gemm", "model", "hidden", "target-acc",
+                                        "epochs", "batch", "batch-size", "test-batch-size", "lr", "momentum",
+                                        "weight-decay", "seed", "eval-every", "threads", "data-dir"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(name, names[i])) return true;
+    return false;
+}
+
+// An energy option? Asked on a scratch copy of the options: with no value,
+// cnn_energy_parse_option answers 0 for a name it does not know.
+static bool is_energy_option(const char *name) {
+    cnn_energy_options scratch;
+    cnn_energy_options_default(&scratch);
+    return cnn_energy_parse_option(&scratch, name, NULL) != 0;
+}
+
+static bool is_known(const char *name) { return is_flag(name) || takes_value(name) || is_energy_option(name); }
+
+// PyTorch's spellings (its examples' --batch-size, torch.device's --device) for ours.
+static const char *primary_name(const char *name) {
+    if (!strcmp(name, "batch-size")) return "batch";
+    if (!strcmp(name, "device")) return "backend";
+    return name;
+}
+
 // Applies one option; returns 0 or 2 (usage error, printed).
 static int apply(cli_options *o, const char *name, const char *value) {
     double d;
@@ -130,9 +167,26 @@ static int apply(cli_options *o, const char *name, const char *value) {
     else if (!strcmp(name, "version")) o->version = true;
     else if (!strcmp(name, "no-graph")) c->use_graph = false;
     else if (!strcmp(name, "backend")) {
-        if (strcmp(value, "cpu") && strcmp(value, "cuda"))
-            return usage_error("unknown backend '%s'%s; choose cpu or cuda", value, "");
-        o->backend = value;
+        const char *backend;
+        int index;
+        if (cli_parse_device(value, &backend, &index) != 0)
+            return usage_error("unknown backend '%s'%s; choose cpu, cuda or cuda:N (N: the GPU, from 0)", value, "");
+        if (index >= 0 && o->device_index >= 0 && index != o->device_index)
+            return usage_error("two different GPUs asked for ('%s' and --gpu %s): give one", value,
+                               o->gpu_text ? o->gpu_text : "");
+        o->backend = backend;
+        if (index >= 0) o->device_index = index;
+    } else if (!strcmp(name, "gpu")) {
+        if (!parse_long(value, 0, 63, &l))
+            return usage_error("--gpu takes a GPU number in [0, 63] (as nvidia-smi counts them), got '%s'%s", value, "");
+        if (o->device_index >= 0 && o->device_index != (int)l)
+            return usage_error("two different GPUs asked for (--gpu %s and cuda:N in --backend/--device)%s", value, "");
+        o->device_index = (int)l;
+        o->gpu_text = value;
+    } else if (!strcmp(name, "test-batch-size")) {
+        return usage_error("--test-batch-size: evaluation always runs in batches of 1000 rows (not an option)%s%s; "
+                           "remove it",
+                           "", "");
     } else if (!strcmp(name, "gemm")) {
         if (!*value) return usage_error("--gemm needs a name%s%s", "", "");
         o->gemm = value;
@@ -196,6 +250,22 @@ static int apply(cli_options *o, const char *name, const char *value) {
 }
 
 int cli_parse(int argc, char **argv, int first, cli_options *o) {
+    // --help (or -h) anywhere prints the help; --version stands alone
+    for (int i = first; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            o->help = true;
+            return 0;
+        }
+    }
+    for (int i = first; i < argc; i++) {
+        if (!strcmp(argv[i], "--version")) {
+            if (argc - first != 1)
+                return usage_error("--version takes no other argument, got '%s'%s", argv[i == first ? first + 1 : first],
+                                   "");
+            o->version = true;
+            return 0;
+        }
+    }
     int r = cli_parse_args(argc, argv, first, o);
     if (r) return r;
     if (o->hidden_given && strcmp(o->model, "mlp") != 0)
@@ -231,13 +301,20 @@ static int cli_parse_args(int argc, char **argv, int first, cli_options *o) {
         name[len] = '\0';
         const char *value = NULL;
         if (eq) {
+            if (!is_known(name)) return usage_error("unknown option '--%s'%s", name, "");
             if (is_flag(name)) return usage_error("--%s takes no value%s", name, "");
             value = eq + 1;
+        } else if (!is_known(name)) {
+            return usage_error("unknown option '--%s'%s", name, "");
         } else if (!is_flag(name)) {
             if (i + 1 >= argc) return usage_error("--%s needs a value%s", name, "");
             value = argv[++i];
         }
-        int r = apply(o, name, value);
+        if (value && eq == NULL && value[0] == '-' && value[1] == '-')
+            return usage_error("--%s needs a value, got the option '%s' instead", name, value);
+        const char *primary = primary_name(name);
+        if (!strcmp(primary, "backend")) o->backend_flag = !strcmp(name, "device") ? "device" : "backend";
+        int r = apply(o, primary, value);
         if (r) return r;
     }
     return 0;

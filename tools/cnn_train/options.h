@@ -10,7 +10,11 @@
 
 typedef struct {
     const char *dataset;
-    const char *backend;
+    const char *backend;   // "cpu" or "cuda"; NULL until chosen (cli_resolve_device gives the default)
+    const char *backend_flag; // the flag that chose it: "backend" or "device" (NULL: not given)
+    const char *gpu_text;  // --gpu's value as given (for messages)
+    int device_index;      // the CUDA device ordinal (--gpu N, cuda:N); -1: none given
+    char backend_why[160]; // why this backend: "default: ..." or "chosen with --backend"
     const char *gemm;      // NULL: the backend's default
     const char *model;     // "mlp" or "lenet" (cnn_model_names)
     bool batch_given, lr_given; // on the command line: the dataset's recipe does not override them
