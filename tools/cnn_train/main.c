@@ -12,6 +12,7 @@
 #include "explain.h"
 #include "options.h"
 #include "progress.h"
+#include "sweep.h"
 
 enum { EXIT_REACHED = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_NOT_REACHED = 3 };
 
@@ -50,7 +51,8 @@ static void print_summary(const cli_options *o, const cnn_train_result *r) {
     fflush(stdout);
 }
 
-static int train(cli_options *o, cnn_energy_options *eo) {
+int cli_train(cli_options *o, void *energy_options) {
+    cnn_energy_options *eo = energy_options;
     cnn_dataset_options dopt = {o->data_dir, 1, o->quiet};
     cnn_dataset ds;
     cnn_status s = cnn_dataset_load(o->dataset, &dopt, &ds);
@@ -61,7 +63,8 @@ static int train(cli_options *o, cnn_energy_options *eo) {
     cnn_model model;
     memset(&model, 0, sizeof model);
     cnn_energy_session *energy = NULL;
-    s = cnn_backend_create(o->backend, o->gemm, o->threads, 0, &be);
+    s = cnn_backend_create(o->backend, o->precision_given ? NULL : o->gemm, o->threads, 0, &be);
+    if (s == CNN_OK && o->precision_given) s = cnn_backend_select_precision(be, o->gemm, o->precision);
     if (s == CNN_OK)
         s = cnn_model_create(be, o->model, 1, ds.train.rows, ds.train.cols, o->hidden, o->n_hidden, ds.n_classes,
                              o->cfg.seed, &model);
@@ -89,6 +92,7 @@ static int train(cli_options *o, cnn_energy_options *eo) {
 int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "report") == 0) return run_report(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "explain") == 0) return explain_main(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "sweep") == 0) return sweep_main(argc, argv);
     cli_options o;
     cli_defaults(&o);
     cnn_energy_options eo;
@@ -112,5 +116,5 @@ int main(int argc, char **argv) {
         fprintf(stderr, "cnn-train: no dataset given; choose mnist or fashion-mnist (see cnn-train --help)\n");
         return EXIT_USAGE;
     }
-    return train(&o, &eo);
+    return cli_train(&o, &eo);
 }

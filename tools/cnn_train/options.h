@@ -12,6 +12,8 @@ typedef struct {
     const char *dataset;
     const char *backend;
     const char *gemm;      // NULL: the backend's default
+    cnn_precision precision; // --precision: the GEMMs' input format (core/precision.h)
+    bool precision_given;  // then --gemm must be of that precision (NULL: its default)
     const char *model;     // "mlp" or "lenet" (cnn_model_names)
     bool batch_given, lr_given; // on the command line: the dataset's recipe does not override them
     bool hidden_given;     // --hidden was on the command line (it applies to --model=mlp only)
