@@ -12,6 +12,7 @@
 #include "explain.h"
 #include "options.h"
 #include "progress.h"
+#include "report_sweep.h"
 #include "sweep.h"
 
 enum { EXIT_REACHED = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_NOT_REACHED = 3 };
@@ -26,7 +27,8 @@ static int run_report(int argc, char **argv) {
         fprintf(stderr, "cnn-train: usage: cnn-train report DIR (a run directory written by --out)\n");
         return EXIT_USAGE;
     }
-    cnn_status s = cnn_report_render(argv[2], stdout);
+    cnn_status s = report_sweep_is_sweep(argv[2]) ? report_sweep_render(argv[2], stdout)
+                                                  : cnn_report_render(argv[2], stdout);
     if (s != CNN_OK) {
         fprintf(stderr, "cnn-train: %s\n", cnn_last_error());
         return EXIT_ERROR;

@@ -1,0 +1,25 @@
+# Lower precision and sweeps (issue 12, docs/precision.md). The GEMM tests
+# are in gemm.cmake; here the end-to-end ones.
+
+# The MLP reaches 0.96 on the shared MNIST subset with --precision bf16 on the CPU.
+cnn_add_test(test_train_bf16 test_train_bf16.c)
+
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND)
+  # A 2x3 sweep on the CPU, its table and failed rows, and its report's SVGs.
+  add_test(NAME test_sweep
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_sweep.py
+                   $<TARGET_FILE:cnn-train> ${CMAKE_CURRENT_BINARY_DIR}/sweep_run)
+  set_tests_properties(test_sweep PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+endif()
+
+# --precision with a --gemm of another precision, or an unknown precision: exit 2, one line saying why.
+add_test(NAME test_precision_cli_mismatch
+         COMMAND sh -c "\"$0\" mnist --precision bf16 --gemm packed --no-energy --epochs 1 2>&1; test $? -eq 2"
+                 $<TARGET_FILE:cnn-train>)
+set_tests_properties(test_precision_cli_mismatch PROPERTIES TIMEOUT 120
+                     PASS_REGULAR_EXPRESSION "--gemm=packed computes in fp32, not in the bf16 asked by --precision; choose one of: packed-bf16")
+add_test(NAME test_precision_cli_unknown
+         COMMAND sh -c "\"$0\" mnist --precision fp8 2>&1; test $? -eq 2" $<TARGET_FILE:cnn-train>)
+set_tests_properties(test_precision_cli_unknown PROPERTIES TIMEOUT 60
+                     PASS_REGULAR_EXPRESSION "unknown precision 'fp8'; choose fp32, tf32 or bf16")
