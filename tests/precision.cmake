@@ -23,3 +23,9 @@ add_test(NAME test_precision_cli_unknown
          COMMAND sh -c "\"$0\" mnist --precision fp8 2>&1; test $? -eq 2" $<TARGET_FILE:cnn-train>)
 set_tests_properties(test_precision_cli_unknown PROPERTIES TIMEOUT 60
                      PASS_REGULAR_EXPRESSION "unknown precision 'fp8'; choose fp32, tf32 or bf16")
+
+# explain: the step's GEMMs per precision; bf16 halves the bytes of A and B
+# (MLP 784-512-10, B = 128: 209.5 MFLOP; 5.402 MB in FP32, 3.779 MB with bf16 inputs).
+add_test(NAME test_explain_precision COMMAND cnn-train explain --batch 128)
+set_tests_properties(test_explain_precision PROPERTIES TIMEOUT 60
+                     PASS_REGULAR_EXPRESSION "fp32 +209\\.5 +5\\.402 +38\\.78\n  tf32 +209\\.5 +5\\.402 +38\\.78\n  bf16 +209\\.5 +3\\.779 +55\\.43")
