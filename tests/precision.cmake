@@ -29,3 +29,27 @@ set_tests_properties(test_precision_cli_unknown PROPERTIES TIMEOUT 60
 add_test(NAME test_explain_precision COMMAND cnn-train explain --batch 128)
 set_tests_properties(test_explain_precision PROPERTIES TIMEOUT 60
                      PASS_REGULAR_EXPRESSION "fp32 +209\\.5 +5\\.402 +38\\.78\n  tf32 +209\\.5 +5\\.402 +38\\.78\n  bf16 +209\\.5 +3\\.779 +55\\.43")
+
+# gemm-bench --power: without an energy counter (NVML library or RAPL tree
+# absent, forced here so the test means the same on every machine) it says
+# why and exits 1; with the fake NVML counter of the energy tests and tiny
+# windows (CNN_GEMM_BENCH_POWER_MIN_S lowers the 2 s floor for tests only)
+# it prints the table for every data kind, ours and the reference.
+if(TARGET gemm-bench)
+  add_test(NAME test_gemm_bench_power_refuses
+           COMMAND sh -c "\"$0\" --power --meter=nvml 2>&1; test $? -eq 1" $<TARGET_FILE:gemm-bench>)
+  set_tests_properties(test_gemm_bench_power_refuses PROPERTIES TIMEOUT 60 ENVIRONMENT "CNN_NVML_LIB=/nonexistent/libnvidia-ml.so.1"
+                       PASS_REGULAR_EXPRESSION "--power cannot measure here: .*no estimate is reported")
+  add_test(NAME test_gemm_bench_power_refuses_rapl
+           COMMAND sh -c "\"$0\" --power 2>&1; test $? -eq 1" $<TARGET_FILE:gemm-bench>)
+  set_tests_properties(test_gemm_bench_power_refuses_rapl PROPERTIES TIMEOUT 60 ENVIRONMENT "CNN_POWERCAP_ROOT=/nonexistent"
+                       PASS_REGULAR_EXPRESSION "--power cannot measure here: RAPL")
+  add_test(NAME test_gemm_bench_power_fake_nvml
+           COMMAND gemm-bench --power --meter=nvml --shape=64x48x40 --seconds=0.02 --repeat=2 --data=zeros,ones,random,sparse50)
+  set_tests_properties(test_gemm_bench_power_fake_nvml PROPERTIES TIMEOUT 120
+                       ENVIRONMENT "CNN_NVML_LIB=$<TARGET_FILE:test_energy_fake_nvml>;CNN_GEMM_BENCH_POWER_MIN_S=0.01"
+                       PASS_REGULAR_EXPRESSION "sparse50 +openblas .*\\(reference\\)\nmedians over 2 windows")
+  add_test(NAME test_gemm_bench_power_short_window
+           COMMAND sh -c "\"$0\" --power --seconds=0.5 2>&1; test $? -eq 2" $<TARGET_FILE:gemm-bench>)
+  set_tests_properties(test_gemm_bench_power_short_window PROPERTIES TIMEOUT 60 PASS_REGULAR_EXPRESSION "at least 2")
+endif()

@@ -14,6 +14,7 @@
 
 #include "backends/cpu/gemm.h"
 #include "bench.h"
+#include "power.h"
 #include "core/backend.h"
 #include "core/clock.h"
 #include "core/rng.h"
@@ -48,6 +49,9 @@ static const char *usage =
     "                          copies that the working set exceeds the last-level cache)\n"
     "  --csv                   one header line, then one row per measurement\n"
     "  --ukernel               instead: time each packed micro-kernel alone (CPU, one thread)\n"
+    "  --power                 instead: watts, J/TFLOP, TFLOP/s per data kind by an energy counter:\n"
+    "                          --data=zeros,ones,random,sparse50,mnist --shape=MxNxK --seconds=S (>= 2)\n"
+    "                          --repeat=R --gemm=NAME --ref=NAME --meter=nvml|rapl --data-dir=DIR\n"
     "  --help                  this text\n"
     "\n"
     "The packed CPU GEMM's micro-kernel follows CNN_CPU_KERNEL=avx512|avx2|scalar\n"
@@ -404,6 +408,8 @@ static void free_sets(cnn_backend *be, buffers *sets, int n) {
 // ---- main ---------------------------------------------------------------------
 
 int main(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--power") == 0) return power_main(argc, argv); // power.c: its own options
     options o;
     int code = parse_options(argc, argv, &o);
     if (code >= 0) return code;
