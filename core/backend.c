@@ -67,6 +67,35 @@ cnn_status cnn_backend_select_gemm(cnn_backend *be, const char *name) {
                      list);
 }
 
+const cnn_gemm_variant *cnn_backend_default_gemm(const cnn_backend *be, cnn_precision p) {
+    if (p == CNN_PRECISION_FP32) return cnn_backend_find_gemm(be, be->default_gemm);
+    for (int i = 0; i < be->n_gemm_variants; i++)
+        if (be->gemm_variants[i].precision == p) return &be->gemm_variants[i];
+    return NULL;
+}
+
+cnn_status cnn_backend_select_precision(cnn_backend *be, const char *name, cnn_precision p) {
+    const cnn_gemm_variant *v = name ? cnn_backend_find_gemm(be, name) : cnn_backend_default_gemm(be, p);
+    if (name && !v) return cnn_backend_select_gemm(be, name); // its message lists the names
+    if (v && v->precision == p) {
+        be->gemm = v;
+        return CNN_OK;
+    }
+    char list[512] = "";
+    for (int i = 0; i < be->n_gemm_variants; i++) {
+        if (be->gemm_variants[i].precision != p) continue;
+        if (list[0]) strncat(list, ", ", sizeof list - strlen(list) - 1);
+        strncat(list, be->gemm_variants[i].name, sizeof list - strlen(list) - 1);
+    }
+    if (!list[0])
+        return cnn_error(CNN_ERR_INVALID_ARG, "the %s backend has no %s GEMM; choose another --precision", be->name,
+                         cnn_precision_name(p));
+    return cnn_error(CNN_ERR_INVALID_ARG,
+                     "--gemm=%s computes in %s, not in the %s asked by --precision; choose one of: %s (or leave --gemm "
+                     "unset)",
+                     name, cnn_precision_name(v->precision), cnn_precision_name(p), list);
+}
+
 cnn_status cnn_backend_create(const char *name, const char *gemm, int threads, int device_index, cnn_backend **out) {
     *out = NULL;
     cnn_backend *be = NULL;

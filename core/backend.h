@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "perm.h"
+#include "precision.h"
 #include "status.h"
 
 #ifdef __cplusplus
@@ -38,6 +39,10 @@ typedef struct {
     const char *name;    // "naive", "openblas", ...
     cnn_sgemm_fn fn;
     const char *summary; // one line for --help and gemm-bench
+    // What it does with its inputs (last, so that an initialiser without it
+    // is FP32). The first variant of a precision other than FP32 in a
+    // backend's table is that precision's default (--precision).
+    cnn_precision precision;
 } cnn_gemm_variant;
 
 typedef enum {
@@ -188,6 +193,14 @@ bool cnn_backend_supports(const cnn_backend *be, cnn_op op);
 // Selects a GEMM variant by name; the error lists the valid names.
 cnn_status cnn_backend_select_gemm(cnn_backend *be, const char *name);
 const cnn_gemm_variant *cnn_backend_find_gemm(const cnn_backend *be, const char *name);
+// The GEMM a backend uses for precision p when none is named: default_gemm
+// for FP32, else the first variant of that precision in its table (NULL
+// when it has none).
+const cnn_gemm_variant *cnn_backend_default_gemm(const cnn_backend *be, cnn_precision p);
+// Selects the GEMM for --precision=p and --gemm=name (NULL: p's default).
+// A named GEMM of another precision, or a backend without p, is an
+// CNN_ERR_INVALID_ARG whose message lists the GEMMs of precision p.
+cnn_status cnn_backend_select_precision(cnn_backend *be, const char *name, cnn_precision p);
 
 // The selected GEMM, with its arguments validated first.
 cnn_status cnn_gemm(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha, const float *A,

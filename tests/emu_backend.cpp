@@ -167,7 +167,8 @@ cnn_backend_ops make_ops() {
 }
 
 const cnn_backend_ops emu_ops = make_ops();
-const cnn_gemm_variant emu_gemms[] = {{"auto", emu_gemm_auto, "the CUDA backend's default dispatch, emulated"}};
+const cnn_gemm_variant emu_gemms[] = {
+    {"auto", emu_gemm_auto, "the CUDA backend's default dispatch, emulated", CNN_PRECISION_FP32}};
 
 } // namespace
 

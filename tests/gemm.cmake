@@ -42,3 +42,11 @@ if(TARGET gemm-bench)
              COMMAND sh -c "\"$0\" --backend=cuda 2>&1; test $? -eq 1" $<TARGET_FILE:gemm-bench>)
   endif()
 endif()
+
+# Lower precision (issue 12, docs/precision.md): tf32 and bf16 GEMMs against
+# double references on rounded and unrounded inputs, the AVX-512 BF16 kernel
+# against the scalar one, selection by --precision; then the same with the
+# scalar kernels forced (what a CPU without AVX-512 BF16 runs).
+cnn_add_test(test_gemm_precision test_gemm_precision.c)
+add_test(NAME test_gemm_precision_scalar COMMAND test_gemm_precision)
+set_tests_properties(test_gemm_precision_scalar PROPERTIES ENVIRONMENT CNN_CPU_KERNEL=scalar TIMEOUT 300)

@@ -27,7 +27,8 @@ static cnn_status recording_gemm(cnn_backend *be, bool ta, bool tb, int M, int N
     return real_gemm->fn(be, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-static const cnn_gemm_variant recorder = {"recorder", recording_gemm, "notes each call, then runs openblas"};
+static const cnn_gemm_variant recorder = {"recorder", recording_gemm, "notes each call, then runs openblas",
+                                           CNN_PRECISION_FP32};
 
 // Runs one training step (or, with forward_only, one evaluation batch) of m at batch B and compares.
 static void check_model(cnn_backend *be, cnn_model *m, int B, bool forward_only) {

@@ -30,6 +30,11 @@ static void detect(cnn_cpu_features *f) {
         bool f512 = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
         f->avx2_fma = avx && avx2 && fma && os_ymm;
         f->avx512 = f->avx2_fma && f512 && dq && bw && vl && os_zmm;
+        if (a >= 1) { // subleaf 1 exists
+            unsigned int a1, b1, c1, d1;
+            __cpuid_count(7, 1, a1, b1, c1, d1);
+            f->avx512_bf16 = f->avx512 && ((a1 >> 5) & 1);
+        }
     }
     if (__get_cpuid_max(0x80000000, NULL) >= 0x80000004) {
         unsigned int w[12];

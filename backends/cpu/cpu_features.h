@@ -11,6 +11,7 @@
 typedef struct {
     bool avx2_fma; // AVX2 and FMA3, with the OS saving the YMM registers
     bool avx512;   // AVX-512 F, VL, BW and DQ, with the OS saving the ZMM registers
+    bool avx512_bf16; // and AVX-512 BF16 (vdpbf16ps, vcvtne2ps2bf16): CPUID leaf 7 subleaf 1, EAX bit 5
     char brand[49]; // the CPU's brand string ("" where CPUID has none)
 } cnn_cpu_features;
 

@@ -30,6 +30,15 @@ cnn_status gemm_packed(cnn_backend *be, bool transa, bool transb, int M, int N, 
 cnn_status gemm_openblas(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha,
                          const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
+// C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C: packed, with A and B rounded to tf32 as they are packed
+// (gemm_packed_tf32.c), then the FP32 micro-kernel.
+cnn_status gemm_packed_tf32(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha,
+                            const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+// C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C: A and B packed as bf16 pairs, an AVX-512 BF16
+// (vdpbf16ps) or scalar micro-kernel accumulating in FP32 (gemm_bf16.c).
+cnn_status gemm_packed_bf16(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha,
+                            const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
 // All CPU GEMMs in ladder order, and how many there are.
 extern const cnn_gemm_variant cnn_cpu_gemm_variants[];
 extern const int cnn_cpu_gemm_variant_count;
@@ -60,6 +69,41 @@ typedef void (*gemm_ukernel_fn)(int kc, const float *A, ptrdiff_t rs_a, ptrdiff_
 // sliver t is dst[t*W*kc + k*W + i] = X[t*W + i, k], zero where t*W + i >= w.
 // Either rs or cs is 1.
 typedef void (*gemm_pack_fn)(int W, int w, int kc, const float *src, ptrdiff_t rs, ptrdiff_t cs, float *dst);
+
+// Rounds n floats in place (a packed block), e.g. to tf32; see gemm_packed_rounded.
+typedef void (*gemm_round_fn)(float *x, size_t n);
+// gemm_packed, with every packed block of A and B passed through round
+// (NULL: none, gemm_packed itself); when round is given, A and B are always packed.
+cnn_status gemm_packed_rounded(cnn_backend *be, gemm_round_fn round, bool transa, bool transb, int M, int N, int K,
+                               float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                               int ldc);
+
+// ---- the bf16 GEMM's micro-kernels (gemm_bf16.c, gemm_kernel_avx512bf16.c) ----
+
+// One register tile of the bf16 GEMM: C (m,n) = alpha A (m,2kp) B (2kp,n) + beta C
+// (m <= mr, n <= nr). A and B are packed in bf16 pairs along k, one pair per
+// 32-bit word, the even k in the low half: a[p*mr + i] holds A[i,2p] and
+// A[i,2p+1], b[p*nr + j] holds B[2p,j] and B[2p+1,j]. Each output sums, pair
+// by pair, (acc + a_odd b_odd) + a_even b_even in FP32, as vdpbf16ps does;
+// a product of two bf16 values is exact in FP32, so every kernel gives the
+// same bits (except where a partial sum is FP32-subnormal: vdpbf16ps flushes it).
+typedef void (*gemm_bf16_kernel_fn)(int kp, const uint32_t *a, const uint32_t *b, float alpha, float beta, float *C,
+                                    ptrdiff_t rs_c, ptrdiff_t cs_c, int m, int n);
+typedef struct {
+    const char *name;  // "avx512bf16" or "scalar"
+    int mr, nr;
+    gemm_bf16_kernel_fn kernel; // NULL when this build cannot compile it
+} gemm_bf16_ukernel;
+extern const gemm_bf16_ukernel gemm_bf16_ukernel_avx512; // 12x32, vdpbf16ps (gemm_kernel_avx512bf16.c)
+extern const gemm_bf16_ukernel gemm_bf16_ukernel_scalar; // 4x8, portable C (gemm_bf16.c)
+// The accumulator tile t (mr x nr floats, row-major) into C: alpha t + beta C (beta == 0: C not read).
+// Shared by every bf16 kernel so that they store the same bits.
+void gemm_bf16_store_tile(const float *t, int nr, float alpha, float beta, float *C, ptrdiff_t rs_c, ptrdiff_t cs_c,
+                          int m, int n);
+// The bf16 kernel backend be's packed-bf16 uses: the AVX-512 BF16 one when its
+// FP32 micro-kernel is avx512 and CPUID reports AVX-512 BF16, else the scalar one
+// (so CNN_CPU_KERNEL=scalar or cnn_cpu_backend_set_kernel(be, "scalar") selects it).
+const gemm_bf16_ukernel *gemm_bf16_kernel_of(const cnn_backend *be);
 
 // The reorder loops (gemm_reorder_loops.h) compiled for one instruction set.
 typedef void (*gemm_loops_fn)(bool transa, bool transb, int M, int N, int K, float alpha, const float *A, int lda,

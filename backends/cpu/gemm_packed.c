@@ -194,6 +194,7 @@ static float *packing_buffer(size_t floats) {
 typedef struct {
     const gemm_ukernel *uk;
     gemm_pack_fn pack;
+    gemm_round_fn round;    // applied to every packed block (NULL: none)
     int M, N, K;
     float alpha, beta;
     view a, b;              // op(A) (M,K) and op(B) (K,N), after any swap
@@ -225,10 +226,12 @@ static void run_part(const plan *p, int part) {
             const float beta_k = pc == 0 ? p->beta : 1.0f; // later slices add to the first
             const float *a_block = a.p + ic * a.rs + pc * a.cs;
             if (p->pack_a) p->pack(mr, mcb, kcb, a_block, a.rs, a.cs, Ap); // the block of A (mc x kc), for L3
+            if (p->round) p->round(Ap, (size_t)na * mr * kcb);
             for (int jc = j_begin; jc < j_end; jc += nc) {
                 const int ncb = min_i(nc, j_end - jc), nb = ceil_div(ncb, nr);
                 const float *b_block = b.p + pc * b.rs + jc * b.cs;
                 if (p->pack_b) p->pack(nr, ncb, kcb, b_block, b.cs, b.rs, Bp); // the block of B (kc x nc), for L2
+                if (p->round) p->round(Bp, (size_t)nb * nr * kcb);
                 // A sliver (mr x kc) stays in L1 while the B slivers stream past it from L2.
                 for (int sa = 0; sa < na; sa++)
                     for (int sb = 0; sb < nb; sb++)
@@ -247,6 +250,13 @@ static void run_part(const plan *p, int part) {
 // SIMD register micro-kernel, each OpenMP thread on its own part of C.
 cnn_status gemm_packed(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha, const float *A,
                        int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    return gemm_packed_rounded(be, NULL, transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+// gemm_packed with its packed blocks passed through round (gemm.h).
+cnn_status gemm_packed_rounded(cnn_backend *be, gemm_round_fn round, bool transa, bool transb, int M, int N, int K,
+                               float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                               int ldc) {
     cnn_cpu_ctx *ctx = cnn_cpu_ctx_of(be);
     const gemm_ukernel *uk = ctx->kernel;
     if (alpha == 0.0f) { // as in BLAS: A and B are not read
@@ -319,15 +329,16 @@ cnn_status gemm_packed(cnn_backend *be, bool transa, bool transb, int M, int N, 
     // Each sliver of B is read once per sliver of A. When M is at most two
     // slivers tall and B's rows are contiguous, copying B costs more than
     // it saves: the kernel then reads B in place (with masked edge loads).
-    const bool pack_b = !(b.cs == 1 && b.rs != nr && M <= 2 * mr);
+    // Rounded inputs are rounded in the copies: then both are always packed.
+    const bool pack_b = round || !(b.cs == 1 && b.rs != nr && M <= 2 * mr);
     // A kernel that reads A in place (the small-K tile) needs no copy of it.
-    const bool pack_a = !uk->a_in_place;
+    const bool pack_a = round || !uk->a_in_place;
     // Sizes rounded to 16 floats keep every block 64-byte aligned.
     const size_t a_floats = pack_a ? ((size_t)mc_max * kc + 15) / 16 * 16 : 0;
     const size_t b_floats = pack_b ? ((size_t)nc_max * kc + 15) / 16 * 16 : 0;
     float *const buffers = packing_buffer((size_t)nt * (a_floats + b_floats));
     if (!buffers) return cnn_error(CNN_ERR_NOMEM, "gemm_packed: out of memory for the packing buffers");
-    const plan p = {uk, uk->pack ? uk->pack : gemm_pack_portable, M, N, K, alpha, beta, a, b, C, crs, ccs, tm, tn,
+    const plan p = {uk, uk->pack ? uk->pack : gemm_pack_portable, round, M, N, K, alpha, beta, a, b, C, crs, ccs, tm, tn,
                     m_slivers, n_slivers, kc, pack_a, pack_b, buffers, a_floats, b_floats};
     if (nt == 1) { // no team to start
         run_part(&p, 0);

@@ -71,7 +71,7 @@ const cnn_gemm_variant cnn_cuda_gemm_variants[] = {
     {"warptile-small", gemm_cuda_warptile_small, "7s: 32x64 warp tiling with deterministic split-K (small C)"},
     {"auto", gemm_cuda_auto, "default: warptile when C fills the GPU with 128x128 tiles, else warptile-small"},
     {"cublas", gemm_cuda_cublas, "reference: cuBLAS SGEMM, FP32 (TF32 off)"},
-    {"cublas-tf32", gemm_cuda_cublas_tf32, "reference: cuBLAS SGEMM with TF32 tensor cores"},
+    {"cublas-tf32", gemm_cuda_cublas_tf32, "reference: cuBLAS SGEMM with TF32 tensor cores", CNN_PRECISION_TF32},
 };
 const int cnn_cuda_gemm_variant_count = (int)(sizeof cnn_cuda_gemm_variants / sizeof cnn_cuda_gemm_variants[0]);
 const char *const cnn_cuda_gemm_default = "auto";

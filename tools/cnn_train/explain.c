@@ -11,6 +11,7 @@
 // against the GEMMs the layer code actually calls.
 #include "explain.h"
 #include "device.h"
+#include "explain_precision.h"
 
 #include <errno.h>
 #include <math.h>
@@ -443,6 +444,7 @@ static void print_text(FILE *f, const explain_options *o, const cnn_model *m, co
     fprintf(f, "one epoch (%ld training examples = %ld steps, then %ld test examples in %ld batches): %.4g GFLOP, "
                "%.1f%% in GEMMs; at least %.4g GB moved; roofline time >= %.3g s\n",
             o->n_train, steps, o->n_test, eval_batches, ef / 1e9, 100 * eg / ef, eb / 1e9, et);
+    explain_precision_table(f, step);
     if (me) {
         fprintf(f, "measured: %.3f ms per training step, %.3f ms per evaluation batch: %.3g s per epoch of this size\n",
                 me->step_s * 1e3, me->eval_batch_s * 1e3, steps * me->step_s + eval_batches * me->eval_batch_s);

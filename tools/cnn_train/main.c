@@ -13,6 +13,8 @@
 #include "explain.h"
 #include "options.h"
 #include "progress.h"
+#include "report_sweep.h"
+#include "sweep.h"
 
 enum { EXIT_REACHED = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_NOT_REACHED = 3 };
 
@@ -30,7 +32,7 @@ static int run_report(int argc, char **argv) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", argv[2]);
     for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--) dir[n - 1] = '\0';
-    cnn_status s = cnn_report_render(dir, stdout);
+    cnn_status s = report_sweep_is_sweep(dir) ? report_sweep_render(dir, stdout) : cnn_report_render(dir, stdout);
     if (s != CNN_OK) {
         fprintf(stderr, "cnn-train: %s\n", cnn_last_error());
         return EXIT_ERROR;
@@ -55,7 +57,8 @@ static void print_summary(const cli_options *o, const cnn_train_result *r) {
     fflush(stdout);
 }
 
-static int train(cli_options *o, cnn_energy_options *eo) {
+int cli_train(cli_options *o, void *energy_options) {
+    cnn_energy_options *eo = energy_options;
     cnn_dataset_options dopt = {o->data_dir, 1, o->quiet};
     cnn_dataset ds;
     cnn_status s = cnn_dataset_load(o->dataset, &dopt, &ds);
@@ -66,7 +69,8 @@ static int train(cli_options *o, cnn_energy_options *eo) {
     cnn_model model;
     memset(&model, 0, sizeof model);
     cnn_energy_session *energy = NULL;
-    s = cnn_backend_create(o->backend, o->gemm, o->threads, o->device_index, &be);
+    s = cnn_backend_create(o->backend, o->precision_given ? NULL : o->gemm, o->threads, o->device_index, &be);
+    if (s == CNN_OK && o->precision_given) s = cnn_backend_select_precision(be, o->gemm, o->precision);
     if (s == CNN_OK)
         s = cnn_model_create(be, o->model, 1, ds.train.rows, ds.train.cols, o->hidden, o->n_hidden, ds.n_classes,
                              o->cfg.seed, &model);
@@ -97,6 +101,7 @@ static int train(cli_options *o, cnn_energy_options *eo) {
 int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "report") == 0) return run_report(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "explain") == 0) return explain_main(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "sweep") == 0) return sweep_main(argc, argv);
     cli_options o;
     cli_defaults(&o);
     cnn_energy_options eo;
@@ -122,5 +127,5 @@ int main(int argc, char **argv) {
     }
     r = cli_resolve_device(&o);
     if (r) return r;
-    return train(&o, &eo);
+    return cli_train(&o, &eo);
 }

@@ -44,6 +44,8 @@ void cli_usage(FILE *f) {
             "                         (the ladders: docs/gemm.md, docs/cuda.md):\n");
     cli_print_gemm_names(f);
     fprintf(f,
+            "  --precision=fp32|tf32|bf16  the GEMMs' inputs (FP32 weights, sums and optimizer\n"
+            "                         in every case; docs/precision.md) [fp32, or --gemm's]\n"
             "  --model=mlp|lenet      the network: mlp (linear layers, sizes from --hidden) or lenet\n"
             "                         (LeNet-5: two 5x5 convolutions with max pooling, then 120-84-10) [mlp]\n"
             "  --hidden=N[,N...]      hidden layer sizes of the mlp [512]; --hidden= (empty) for none\n"
@@ -75,9 +77,10 @@ void cli_usage(FILE *f) {
 }
 
 static int usage_error(const char *fmt, const char *a, const char *b) {
-    fprintf(stderr, "cnn-train: ");
-    fprintf(stderr, fmt, a, b);
-    fprintf(stderr, " (see cnn-train --help)\n");
+    char msg[512];
+    snprintf(msg, sizeof msg, fmt, a, b);
+    cnn_error(CNN_ERR_INVALID_ARG, "%s", msg); // also for a caller that runs many (sweep.c)
+    fprintf(stderr, "cnn-train: %s (see cnn-train --help)\n", msg);
     return 2;
 }
 
@@ -190,6 +193,10 @@ static int apply(cli_options *o, const char *name, const char *value) {
     } else if (!strcmp(name, "gemm")) {
         if (!*value) return usage_error("--gemm needs a name%s%s", "", "");
         o->gemm = value;
+    } else if (!strcmp(name, "precision")) {
+        if (cnn_precision_parse(value, &o->precision) != CNN_OK)
+            return usage_error("unknown precision '%s'%s; choose fp32, tf32 or bf16", value, "");
+        o->precision_given = true;
     } else if (!strcmp(name, "model")) {
         bool known = false;
         for (int i = 0; cnn_model_names[i]; i++) known = known || !strcmp(value, cnn_model_names[i]);

@@ -16,6 +16,8 @@ typedef struct {
     int device_index;      // the CUDA device ordinal (--gpu N, cuda:N); -1: none given
     char backend_why[160]; // why this backend: "default: ..." or "chosen with --backend"
     const char *gemm;      // NULL: the backend's default
+    cnn_precision precision; // --precision: the GEMMs' input format (core/precision.h)
+    bool precision_given;  // then --gemm must be of that precision (NULL: its default)
     const char *model;     // "mlp" or "lenet" (cnn_model_names)
     bool batch_given, lr_given; // on the command line: the dataset's recipe does not override them
     bool hidden_given;     // --hidden was on the command line (it applies to --model=mlp only)

@@ -130,7 +130,7 @@ cnn_status profile_attach(cnn_backend *be) {
     saved = be->ops;
     saved_gemm = be->gemm;
     current = be;
-    gemm_wrap = (cnn_gemm_variant){be->gemm->name, w_gemm, be->gemm->summary};
+    gemm_wrap = (cnn_gemm_variant){be->gemm->name, w_gemm, be->gemm->summary, be->gemm->precision};
     be->gemm = &gemm_wrap;
     wrapped = *be->ops;
 // Wraps an entry the backend has (a NULL one stays NULL, so supports() still tells).

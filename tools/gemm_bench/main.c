@@ -16,6 +16,7 @@
 
 #include "backends/cpu/gemm.h"
 #include "bench.h"
+#include "power.h"
 #include "core/backend.h"
 #include "core/clock.h"
 #include "core/rng.h"
@@ -53,6 +54,9 @@ static const char *usage =
     "                          copies that the working set exceeds the last-level cache)\n"
     "  --csv                   one header line, then one row per measurement\n"
     "  --ukernel               instead: time each packed micro-kernel alone (CPU, one thread)\n"
+    "  --power                 instead: watts, J/TFLOP, TFLOP/s per data kind by an energy counter:\n"
+    "                          --data=zeros,ones,random,sparse50,mnist --shape=MxNxK --seconds=S (>= 2)\n"
+    "                          --repeat=R --gemm=NAME --ref=NAME --meter=nvml|rapl --data-dir=DIR\n"
     "  --help                  this text\n"
     "\n"
     "The packed CPU GEMM's micro-kernel follows CNN_CPU_KERNEL=avx512|avx2|scalar\n"
@@ -588,6 +592,8 @@ static cnn_status run_shape(cnn_backend *be, const options *o, const machine *m,
 // ---- main ---------------------------------------------------------------------
 
 int main(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--power") == 0) return power_main(argc, argv); // power.c: its own options
     options o;
     int code = parse_options(argc, argv, &o);
     if (code >= 0) return code;
