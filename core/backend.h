@@ -57,6 +57,7 @@ typedef enum {
     CNN_OP_IM2COL,    // im2col and col2im (conv2d)
     CNN_OP_TRANSPOSE, // batched transpose (conv2d: NHWC <-> NCHW)
     CNN_OP_MAXPOOL,   // maxpool forward and backward
+    CNN_OP_MLP_STEP,  // whole fused SGD steps of an MLP (mlp_steps)
     CNN_OP_COUNT
 } cnn_op;
 
@@ -93,6 +94,8 @@ typedef struct {
 // table and in layers/layers.h: the backend, input tensors, output tensors
 // (an in-out tensor counts as an output), sizes, then scalar parameters and
 // flags. Memory copies are no exception: source, then destination.
+struct cnn_mlp_fused_args; // core/mlp_step.h
+
 typedef struct cnn_backend_ops {
     void (*destroy)(cnn_backend *be);
 
@@ -164,6 +167,13 @@ typedef struct cnn_backend_ops {
     // window's dY is added at its argmax (overlapping windows add up).
     cnn_status (*maxpool_backward)(cnn_backend *be, const float *dY, const int32_t *argmax, float *dX, int B,
                                    const cnn_window *g);
+
+    // Optional (NULL on the CPU): a->steps whole SGD steps of the MLP that a
+    // describes (core/mlp_step.h), queued at once: gather, forward, softmax
+    // cross-entropy, backward and SGD fused (on CUDA one persistent kernel
+    // with grid-wide barriers). The result equals a->steps op-by-op training
+    // steps within float rounding (docs/cuda.md says where the sums' order differs).
+    cnn_status (*mlp_steps)(cnn_backend *be, const struct cnn_mlp_fused_args *a);
 } cnn_backend_ops;
 
 // One backend instance: its operations table and its own state. Two

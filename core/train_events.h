@@ -12,6 +12,14 @@
 extern "C" {
 #endif
 
+// How the training step runs: the step's own ladder (docs/cuda.md).
+typedef enum {
+    CNN_STEP_AUTO = 0, // fused where the backend and model allow it, else graph where the backend has graphs, else ops
+    CNN_STEP_OPS,      // each layer's ops, one call at a time (the teaching view)
+    CNN_STEP_GRAPH,    // the ops captured once as a graph and replayed (CUDA)
+    CNN_STEP_FUSED     // whole steps in one launch (the backend's mlp_steps: the MLP on CUDA)
+} cnn_step_kind;
+
 typedef struct {
     int batch;           // mini-batch size
     int max_epochs;      // stop after this many epochs
@@ -19,7 +27,7 @@ typedef struct {
     long eval_every;     // evaluate every this many steps; 0: at the end of each epoch only
     float lr, momentum, weight_decay;
     uint64_t seed;       // initialisation and shuffling
-    bool use_graph;      // replay the training step as a graph where the backend can (CUDA)
+    cnn_step_kind step;  // how each training step runs (CNN_STEP_AUTO: the fastest the backend and model allow)
 } cnn_train_config;
 
 // One evaluation on the whole test set.
@@ -58,6 +66,7 @@ typedef struct {
     const char *model_desc;   // "mlp 784-512-10"
     long steps_per_epoch;
     int n_train, n_test;
+    const char *step;         // how the step runs: "ops", "graph" or "fused" (cnn_step_name); NULL: not said
 } cnn_train_info;
 
 // Observers are called on the training thread. Every call except on_step

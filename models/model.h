@@ -92,6 +92,16 @@ cnn_status cnn_model_build(cnn_backend *be, const char *desc, int in_c, int in_h
 // 2*CNN_MAX_HIDDEN+1 specs), and its description ("mlp 784-512-10").
 cnn_status cnn_mlp_table(int in_dim, const int *hidden, int n_hidden, int n_classes, cnn_layer_spec *specs, int *n,
                          char *desc, size_t desc_size);
+// Whether m is an MLP that a backend's fused step (mlp_steps, core/mlp_step.h)
+// can train: linear layers with fused ReLUs, 1 or 2 hidden, at most
+// CNN_FUSED_MAX_CLASSES classes. When not, why says why.
+bool cnn_mlp_fusable(const cnn_model *m, char *why, size_t why_len);
+// Points a's parameter, gradient, momentum and activation pointers (and
+// B, D, C, hidden sizes) at m's arena and activation buffers, for batches
+// of B rows (cnn_model_reserve first). The data, cursor, scratch X, y,
+// row_stats, stats, SGD settings and steps are the caller's to fill.
+struct cnn_mlp_fused_args;
+cnn_status cnn_mlp_fused_args_fill(const cnn_model *m, int B, struct cnn_mlp_fused_args *a);
 // Makes the activation arena hold at least batch rows (one allocation for all layers).
 cnn_status cnn_model_reserve(cnn_model *m, cnn_backend *be, int batch);
 // X is (B,in_dim): runs every layer; the logits (B,n_classes) are cnn_model_logits(m).

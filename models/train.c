@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/mlp_step.h"
 #include "core/rng.h"
 #include "layers/layers.h"
 
@@ -23,7 +24,7 @@ cnn_train_config cnn_train_config_default(void) {
         .momentum = 0.9f,
         .weight_decay = 5e-4f,
         .seed = 1,
-        .use_graph = true,
+        .step = CNN_STEP_AUTO,
     };
     return c;
 }
@@ -79,7 +80,11 @@ typedef struct {
     float *stats;              // (4): training loss sum, correct | evaluation loss sum, correct
     cnn_batch_cursor *cursor;  // (2): training | evaluation
     float scale, shift;        // pixel → (pixel/255 - mean) / std
-    void *graph;               // the captured training step, when the backend supports graphs
+    cnn_step_kind step;        // how the steps run (resolved: ops, graph or fused)
+    void *graph;               // the captured training step (graph)
+    cnn_mlp_fused_args fused;  // the fused step's arguments (fused), steps set per launch
+    double *row_stats;         // (batch, 2) the fused step's per-row loss and hit
+    long fused_queued;         // fused: steps already queued beyond the loop's position
 } train_state;
 
 static cnn_status upload_bytes(cnn_backend *be, const void *host, size_t bytes, uint8_t **dev) {
@@ -90,8 +95,8 @@ static cnn_status upload_bytes(cnn_backend *be, const void *host, size_t bytes, 
 }
 
 static void state_free(cnn_backend *be, train_state *st) {
-    void *bufs[] = {st->train_images, st->train_labels, st->test_images, st->test_labels,
-                    st->X,            st->y,            st->stats,       st->cursor};
+    void *bufs[] = {st->train_images, st->train_labels, st->test_images, st->test_labels, st->X,
+                    st->y,            st->stats,        st->cursor,      st->row_stats};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (bufs[i]) be->ops->free(be, bufs[i]);
     if (st->graph) be->ops->graph_destroy(be, st->graph);
@@ -136,6 +141,72 @@ static cnn_status state_init(cnn_backend *be, const cnn_dataset *ds, int batch, 
     return CNN_OK;
 }
 
+const char *cnn_step_name(cnn_step_kind k) {
+    switch (k) {
+    case CNN_STEP_AUTO: return "auto";
+    case CNN_STEP_OPS: return "ops";
+    case CNN_STEP_GRAPH: return "graph";
+    case CNN_STEP_FUSED: return "fused";
+    }
+    return "unknown";
+}
+
+bool cnn_step_parse(const char *name, cnn_step_kind *out) {
+    for (int k = CNN_STEP_AUTO; k <= CNN_STEP_FUSED; k++)
+        if (strcmp(name, cnn_step_name((cnn_step_kind)k)) == 0) {
+            *out = (cnn_step_kind)k;
+            return true;
+        }
+    return false;
+}
+
+cnn_status cnn_step_resolve(const cnn_backend *be, const cnn_model *m, cnn_step_kind want, cnn_step_kind *out) {
+    char why[160] = "";
+    const bool fusable = cnn_backend_supports(be, CNN_OP_MLP_STEP) && cnn_mlp_fusable(m, why, sizeof why);
+    const bool graphs = be->ops->capture_begin != NULL;
+    switch (want) {
+    case CNN_STEP_AUTO: *out = fusable ? CNN_STEP_FUSED : graphs ? CNN_STEP_GRAPH : CNN_STEP_OPS; return CNN_OK;
+    case CNN_STEP_OPS: *out = CNN_STEP_OPS; return CNN_OK;
+    case CNN_STEP_GRAPH:
+        if (!graphs)
+            return cnn_error(CNN_ERR_INVALID_ARG, "--step=graph: the %s backend has no graphs; use --step=ops", be->name);
+        *out = CNN_STEP_GRAPH;
+        return CNN_OK;
+    case CNN_STEP_FUSED:
+        if (!cnn_backend_supports(be, CNN_OP_MLP_STEP))
+            return cnn_error(CNN_ERR_INVALID_ARG, "--step=fused: the %s backend has no fused step (the CUDA backend "
+                                                  "has one for the MLP); use --step=%s",
+                             be->name, graphs ? "graph" : "ops");
+        if (!fusable) return cnn_error(CNN_ERR_INVALID_ARG, "--step=fused: %s; use --step=graph", why);
+        *out = CNN_STEP_FUSED;
+        return CNN_OK;
+    }
+    return cnn_error(CNN_ERR_INVALID_ARG, "unknown step kind %d", (int)want);
+}
+
+// The fused step's arguments for m: the model's buffers, the loop's data and scratch (steps set per launch).
+static cnn_status fused_init(cnn_backend *be, const cnn_model *m, const cnn_train_config *cfg, train_state *st) {
+    cnn_mlp_fused_args *a = &st->fused;
+    memset(a, 0, sizeof *a);
+    CNN_TRY(cnn_mlp_fused_args_fill(m, cfg->batch, a));
+    void *p = NULL;
+    CNN_TRY(be->ops->alloc(be, (size_t)cfg->batch * 2 * sizeof(double), &p));
+    st->row_stats = p;
+    a->images = st->train_images;
+    a->labels = st->train_labels;
+    a->cursor = &st->cursor[0];
+    a->scale = st->scale;
+    a->shift = st->shift;
+    a->X = st->X;
+    a->y = st->y;
+    a->row_stats = st->row_stats;
+    a->lr = cfg->lr;
+    a->momentum = cfg->momentum;
+    a->wd = cfg->weight_decay;
+    a->stats = &st->stats[0];
+    return CNN_OK;
+}
+
 // One optimizer step on the next batch: gather, forward, loss, backward, SGD.
 // Only queues work on the backend, so it can be captured as a graph.
 static cnn_status train_step(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
@@ -148,6 +219,40 @@ static cnn_status train_step(cnn_backend *be, cnn_model *m, const cnn_dataset *d
             m->n_classes));
     CNN_TRY(cnn_model_backward(m, be, st->X, B));
     return cnn_sgd_step(be, &m->arena, cfg->lr, cfg->momentum, cfg->weight_decay);
+}
+
+// Step s (0-based) of an epoch of n steps, the way st->step says: op by op;
+// as a graph (captured at the first call); or fused, where one launch
+// queues every step up to the next evaluation (eval_every, or the epoch's
+// end) and the calls in between only count them. The steps are queued, not
+// waited for.
+static cnn_status run_step(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
+                           train_state *st, long step, long s, long n) {
+    switch (st->step) {
+    case CNN_STEP_FUSED:
+        if (st->fused_queued == 0) {
+            long until = n - s; // to the epoch's end, or to the next evaluation before it
+            if (cfg->eval_every > 0 && cfg->eval_every - step % cfg->eval_every < until)
+                until = cfg->eval_every - step % cfg->eval_every;
+            st->fused.steps = (int)until;
+            CNN_TRY(be->ops->mlp_steps(be, &st->fused));
+            st->fused_queued = until;
+        }
+        st->fused_queued--;
+        return CNN_OK;
+    case CNN_STEP_GRAPH:
+        if (!st->graph) {
+            CNN_TRY(be->ops->capture_begin(be));
+            cnn_status cs = train_step(be, m, ds, cfg, st);
+            void *g = NULL;
+            cnn_status es = be->ops->capture_end(be, &g);
+            CNN_TRY(cs);
+            CNN_TRY(es);
+            st->graph = g;
+        }
+        return be->ops->graph_launch(be, st->graph);
+    default: return train_step(be, m, ds, cfg, st);
+    }
 }
 
 static cnn_status set_cursor(cnn_backend *be, cnn_batch_cursor *dev, uint32_t n, uint64_t key) {
@@ -246,9 +351,8 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
                              const cnn_train_observer *const *observers, int n_observers, train_state *st,
                              cnn_train_result *r) {
     const long steps_per_epoch = ds->train.n / cfg->batch; // the last incomplete batch is dropped
-    const bool use_graph = cfg->use_graph && be->ops->capture_begin != NULL;
-    cnn_train_info info = {cfg, ds->name, be->name, be->gemm->name, be->device_desc, m->desc, steps_per_epoch,
-                           ds->train.n, ds->test.n};
+    cnn_train_info info = {cfg,         ds->name,    be->name,   be->gemm->name,         be->device_desc, m->desc,
+                           steps_per_epoch, ds->train.n, ds->test.n, cnn_step_name(st->step)};
     double t, t0;
     CNN_TRY(edge(be, &t0));
     NOTIFY(on_train_begin, &info, t0);
@@ -260,19 +364,7 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
         CNN_TRY(edge(be, &t));
         NOTIFY(on_epoch_begin, epoch, t);
         for (long s = 0; s < steps_per_epoch && !r->reached; s++) {
-            if (use_graph && !st->graph) {
-                CNN_TRY(be->ops->capture_begin(be));
-                cnn_status cs = train_step(be, m, ds, cfg, st);
-                void *g = NULL;
-                cnn_status es = be->ops->capture_end(be, &g);
-                CNN_TRY(cs);
-                CNN_TRY(es);
-                st->graph = g;
-            }
-            if (use_graph)
-                CNN_TRY(be->ops->graph_launch(be, st->graph));
-            else
-                CNN_TRY(train_step(be, m, ds, cfg, st));
+            CNN_TRY(run_step(be, m, ds, cfg, st, step, s, steps_per_epoch));
             step++;
             steps_since_eval++;
             NOTIFY(on_step, epoch, s + 1, steps_per_epoch);
@@ -299,6 +391,8 @@ cnn_status cnn_train(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const
     CNN_TRY(cnn_model_reserve(m, be, cfg->batch > EVAL_BATCH ? cfg->batch : EVAL_BATCH));
     train_state st;
     cnn_status s = state_init(be, ds, cfg->batch, &st);
+    if (s == CNN_OK) s = cnn_step_resolve(be, m, cfg->step, &st.step);
+    if (s == CNN_OK && st.step == CNN_STEP_FUSED) s = fused_init(be, m, cfg, &st);
     if (s == CNN_OK) s = train_loop(be, m, ds, cfg, observers, n_observers, &st, r);
     state_free(be, &st);
     return s;

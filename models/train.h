@@ -17,6 +17,14 @@ extern "C" {
 #endif
 
 // Defaults documented in README.md (chosen to reach the MNIST target quickly).
+// "auto", "ops", "graph", "fused"; and back (false for an unknown name).
+const char *cnn_step_name(cnn_step_kind k);
+bool cnn_step_parse(const char *name, cnn_step_kind *out);
+// The step kind cnn_train uses for cfg on be with model m: CNN_STEP_AUTO
+// resolves to fused, graph or ops (the first the backend and model allow);
+// an explicit kind they do not allow is an error that says why and what to use.
+cnn_status cnn_step_resolve(const cnn_backend *be, const cnn_model *m, cnn_step_kind want, cnn_step_kind *out);
+
 cnn_train_config cnn_train_config_default(void);
 // The defaults with the batch size and learning rate of the recipe for this
 // dataset and model ("mnist", "mlp"), where one is known.

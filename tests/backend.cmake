@@ -15,3 +15,16 @@ else()
                ${CMAKE_CURRENT_SOURCE_DIR}/emu_backend_none.c)
 endif()
 set_tests_properties(test_backend_ops PROPERTIES TIMEOUT 600)
+# The table's rows leave their trailing flags (bad_input, gpu_only) unset where they are false.
+target_compile_options(test_backend_ops PRIVATE $<$<COMPILE_LANGUAGE:C>:-Wno-missing-field-initializers>)
+
+# The training step's ladder in the loop: kind resolution, and the fused step
+# (the CUDA kernel, emulated where a C++ compiler is) trained through cnn_train.
+if(CMAKE_CXX_COMPILER)
+  cnn_add_test(test_train_step_kinds ${CMAKE_CURRENT_SOURCE_DIR}/test_train_step_kinds.c
+               ${CMAKE_CURRENT_SOURCE_DIR}/emu_backend.cpp)
+  target_compile_features(test_train_step_kinds PRIVATE cxx_std_17)
+else()
+  cnn_add_test(test_train_step_kinds ${CMAKE_CURRENT_SOURCE_DIR}/test_train_step_kinds.c
+               ${CMAKE_CURRENT_SOURCE_DIR}/emu_backend_none.c)
+endif()

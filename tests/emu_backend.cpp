@@ -21,6 +21,7 @@ extern "C" {
 #include "backends/cuda/conv_kernels.cuh"
 #include "backends/cuda/gemm/dispatch.cuh"
 #include "backends/cuda/ops_kernels.cuh"
+#include "backends/cuda/fused/mlp_step_launch.cuh"
 
 using namespace cnn_cuda_emulated;
 
@@ -127,6 +128,13 @@ cnn_status emu_maxpool_backward(cnn_backend *, const float *dY, const int32_t *a
     return launched(launch_maxpool_backward(dY, argmax, B, *g, dX, NULL), "maxpool_backward");
 }
 
+// a->steps fused MLP steps (core/mlp_step.h): the CUDA backend's kernel on an emulated cooperative grid.
+cnn_status emu_mlp_steps(cnn_backend *be, const cnn_mlp_fused_args *a) {
+    cnn_mlp_fused_args args = *a;
+    args.err = &st(be)->err;
+    return launched(launch_mlp_step_fused(&args, NULL), "the fused MLP step");
+}
+
 // C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C: the CUDA backend's "auto" dispatch (132 SMs, as an H200).
 cnn_status emu_gemm_auto(cnn_backend *be, bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
                          const float *B, int ldb, float beta, float *C, int ldc) {
@@ -163,6 +171,7 @@ cnn_backend_ops make_ops() {
     o.transpose = emu_transpose;
     o.maxpool_forward = emu_maxpool_forward;
     o.maxpool_backward = emu_maxpool_backward;
+    o.mlp_steps = emu_mlp_steps;
     return o;
 }
 

@@ -107,7 +107,7 @@ struct FusedRun {
     cnn_mlp_fused_args a;
 };
 
-// Points a at r's buffers, laid out as the model's arena says (mlp_step_args.h).
+// Points a at r's buffers, laid out as the model's arena says (core/mlp_step.h).
 void fused_setup(const Case &c, const cnn_model &m, const std::vector<float> &arena0, Data &d, FusedRun *r) {
     r->arena = arena0;
     r->X.assign((size_t)c.B * c.D, 0.0f);

@@ -13,9 +13,9 @@
 #include "launch.cuh"
 #include "conv_kernels.cuh"
 #include "ops_kernels.cuh"
+#include "fused/mlp_step_launch.cuh" // after ops_kernels.cuh, whose kernels it uses (one .cu includes them)
 
 using namespace cnn_cuda;
-
 
 // Fixed sizes of the backend's scratch buffers.
 static const size_t CUBLAS_WS_BYTES = (size_t)32 << 20;  // cuBLAS's recommended workspace on Hopper
@@ -308,6 +308,29 @@ static cnn_status cuda_maxpool_backward(cnn_backend *be, const float *dY, const 
     return CNN_OK;
 }
 
+// ---- the fused MLP step (optional entry) ------------------------------------------
+
+// a->steps whole SGD steps of the MLP a describes (core/mlp_step.h), queued as one cooperative launch;
+// a bad label or a batch past the data is reported at the next sync, as for the ops.
+static cnn_status cuda_mlp_steps(cnn_backend *be, const cnn_mlp_fused_args *a) {
+    cnn_cuda_state *st = state(be);
+    cnn_mlp_fused_args args = *a;
+    args.err = st->err_dev;
+    if (!mlp_fused_args_ok(&args))
+        return cnn_error(CNN_ERR_INVALID_ARG, "fused MLP step: the model or its buffers do not fit the fused kernel "
+                                              "(1 or 2 hidden layers, 2 to %d classes): use --step=graph",
+                         CNN_FUSED_MAX_CLASSES);
+    cudaError_t e = launch_mlp_step_fused(&args, st->stream);
+    if (e == cudaErrorCooperativeLaunchTooLarge || e == cudaErrorNotSupported) {
+        cudaGetLastError(); // clear it
+        return cnn_error(CNN_ERR_UNSUPPORTED, "this GPU cannot run the fused step's cooperative launch (%s): use "
+                                              "--step=graph",
+                         cudaGetErrorString(e));
+    }
+    CUDA_CHECK(e);
+    return CNN_OK;
+}
+
 // ---- CUDA graphs ------------------------------------------------------------------
 
 struct cuda_graph {
@@ -448,6 +471,7 @@ static const cnn_backend_ops cuda_ops = {
     .transpose = cuda_transpose,
     .maxpool_forward = cuda_maxpool_forward,
     .maxpool_backward = cuda_maxpool_backward,
+    .mlp_steps = cuda_mlp_steps,
 };
 
 extern "C" cnn_status cnn_cuda_backend_create(int device_index, cnn_backend **out) {

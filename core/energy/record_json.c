@@ -60,6 +60,7 @@ static void jw_config(cnn_json_writer *w, const cnn_energy_session *s) {
     cnn_jw_string(w, "dataset", s->dataset);
     cnn_jw_string(w, "backend", s->loop_backend[0] ? s->loop_backend : s->backend);
     cnn_jw_string(w, "gemm", s->gemm);
+    cnn_jw_string(w, "step", s->step);
     cnn_jw_string(w, "model", s->model_desc);
     cnn_jw_string(w, "device", s->device_desc);
     cnn_jw_int(w, "batch", s->cfg.batch);

@@ -176,6 +176,7 @@ static void obs_train_begin(void *user, const cnn_train_info *info, double t) {
         snprintf(s->dataset, sizeof s->dataset, "%s", info->dataset ? info->dataset : "");
         snprintf(s->loop_backend, sizeof s->loop_backend, "%s", info->backend ? info->backend : "");
         snprintf(s->gemm, sizeof s->gemm, "%s", info->gemm ? info->gemm : "");
+        snprintf(s->step, sizeof s->step, "%s", info->step ? info->step : "");
         snprintf(s->device_desc, sizeof s->device_desc, "%s", info->device_desc ? info->device_desc : "");
         snprintf(s->model_desc, sizeof s->model_desc, "%s", info->model_desc ? info->model_desc : "");
         if (info->cfg) s->cfg = *info->cfg;

@@ -48,7 +48,7 @@ struct cnn_energy_session {
 
     // What the training loop told us.
     int have_info;
-    char dataset[32], gemm[32], loop_backend[16], device_desc[128], model_desc[128];
+    char dataset[32], gemm[32], step[16], loop_backend[16], device_desc[128], model_desc[128];
     cnn_train_config cfg;
     long steps_per_epoch;
     int n_train, n_test;

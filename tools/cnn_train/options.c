@@ -61,7 +61,11 @@ void cli_usage(FILE *f) {
             "  --seed=N               initialisation and shuffling seed [%llu]\n"
             "  --eval-every=STEPS     also evaluate every STEPS steps [0: at the end of each epoch]\n"
             "  --threads=N            CPU threads, 0 for all cores [0]\n"
-            "  --no-graph             run the training step op by op (CUDA: no graph replay)\n"
+            "  --step=auto|ops|graph|fused  how each training step runs: op by op, the ops captured\n"
+            "                         once as a CUDA graph and replayed, or fused (CUDA, the MLP:\n"
+            "                         whole steps in one persistent kernel launch) [auto: fused where\n"
+            "                         the backend and model allow it, else graph, else ops]\n"
+            "  --no-graph             the same as --step=ops\n"
             "  --data-dir=DIR         directory holding the dataset's four IDX files\n"
             "                         [else $CNN_DATA_DIR/NAME, /usr/share/datasets/NAME,\n"
             "                          ~/.cache/cnn-train/NAME, else download into that cache]\n"
@@ -135,7 +139,7 @@ static bool is_flag(const char *name) {
 
 // Options of cnn-train that take a value (the energy options are asked of the energy hook).
 static bool takes_value(const char *name) {
-    static const char *const names[] = {"backend", "device", "gpu", "gemm", "model", "hidden", "target-acc",
+    static const char *const names[] = {"backend", "device", "gpu", "gemm", "step", "precision", "model", "hidden", "target-acc",
                                         "epochs", "batch", "batch-size", "test-batch-size", "lr", "momentum",
                                         "weight-decay", "seed", "eval-every", "threads", "data-dir"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -168,7 +172,11 @@ static int apply(cli_options *o, const char *name, const char *value) {
     if (!strcmp(name, "quiet")) o->quiet = true;
     else if (!strcmp(name, "help")) o->help = true;
     else if (!strcmp(name, "version")) o->version = true;
-    else if (!strcmp(name, "no-graph")) c->use_graph = false;
+    else if (!strcmp(name, "no-graph")) c->step = CNN_STEP_OPS;
+    else if (!strcmp(name, "step")) {
+        if (!cnn_step_parse(value, &c->step))
+            return usage_error("unknown --step '%s'; choose auto, ops, graph or fused%s", value, "");
+    }
     else if (!strcmp(name, "backend")) {
         const char *backend;
         int index;

@@ -18,8 +18,8 @@ static void on_train_begin(void *user, const cnn_train_info *i, double t) {
     p->last_loss = -1;
     p->epoch_t0 = t;
     if (p->quiet) return;
-    printf("cnn-train: %s (%d train, %d test), %s, %s backend (%s, gemm %s)\n", i->dataset, i->n_train, i->n_test,
-           i->model_desc, i->backend, i->device_desc, i->gemm);
+    printf("cnn-train: %s (%d train, %d test), %s, %s backend (%s, gemm %s, step %s)\n", i->dataset, i->n_train,
+           i->n_test, i->model_desc, i->backend, i->device_desc, i->gemm, i->step ? i->step : "?");
     if (p->backend_why && *p->backend_why) printf("           backend %s: %s\n", i->backend, p->backend_why);
     printf("           batch %d, lr %g, momentum %g, weight decay %g, seed %llu, %ld steps/epoch, ", i->cfg->batch,
            (double)i->cfg->lr, (double)i->cfg->momentum, (double)i->cfg->weight_decay,

@@ -1,6 +1,6 @@
 // The fused MLP training step: one persistent cooperative kernel runs whole
 // SGD steps of an MLP with 1 or 2 hidden layers (sizes, layout and the op
-// sequence it reproduces: mlp_step_args.h), with grid-wide barriers between
+// sequence it reproduces: core/mlp_step.h), with grid-wide barriers between
 // its phases instead of one kernel launch per op. Per step:
 //
 //   gather   X, y <- the batch through the keyed permutation cursor      | barrier
@@ -46,7 +46,7 @@
 #include "../gemm/tiles.cuh"
 #include "../ops_kernels.cuh"
 #include "core/perm.h"
-#include "mlp_step_args.h"
+#include "core/mlp_step.h"
 
 namespace cnn_cuda {
 
@@ -291,7 +291,7 @@ __device__ void fused_first_and_sgd(const cnn_mlp_fused_args &a, float *As, floa
     }
 }
 
-// a.steps SGD steps of the MLP of mlp_step_args.h (phases and barriers: this file's header);
+// a.steps SGD steps of the MLP of core/mlp_step.h (phases and barriers: this file's header);
 // grid: any number of co-resident blocks of FUSED_THREADS, FUSED_SMEM_BYTES dynamic shared memory each.
 __global__ void __launch_bounds__(FUSED_THREADS) k_mlp_step_fused(const cnn_mlp_fused_args a) {
     float *As = (float *)cnn_dynamic_smem(), *Bs = As + FUSED_TILE * FUSED_SLD;

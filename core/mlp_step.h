@@ -1,7 +1,8 @@
-// The arguments of the fused MLP training step (mlp_step.cuh): a plain C
-// struct of device pointers and sizes, so that C code (the backend, the
-// training loop) can fill it and the launcher (mlp_step_launch.cuh) can run
-// `steps` whole SGD steps in one cooperative kernel launch.
+// The arguments of a fused MLP training step (the backend table's optional
+// mlp_steps entry; on CUDA the kernel of backends/cuda/fused/mlp_step.cuh):
+// a plain C struct of device pointers and sizes, so that the training loop
+// can fill it (cnn_mlp_fused_args_fill, models/mlp.c) and a backend can run
+// `steps` whole SGD steps at once (one cooperative kernel launch on CUDA).
 //
 // The model is linear -> ReLU (-> linear -> ReLU) -> linear, as
 // cnn_model_create(be, "mlp", ...) builds it for 1 or 2 hidden layers, trained with
@@ -12,8 +13,8 @@
 // model's arena these are cnn_arena_param(&m->arena, layer.w_slot) and
 // (.b_slot); dW/db are the same slots' cnn_arena_grad, vW/vb their
 // cnn_arena_momentum.
-#ifndef CNN_CUDA_FUSED_MLP_STEP_ARGS_H
-#define CNN_CUDA_FUSED_MLP_STEP_ARGS_H
+#ifndef CNN_MLP_STEP_H
+#define CNN_MLP_STEP_H
 
 #include <stdint.h>
 
@@ -26,7 +27,7 @@ extern "C" {
 #define CNN_FUSED_MAX_HIDDEN 2   // hidden layers: 1 or 2
 #define CNN_FUSED_MAX_CLASSES 16 // the output layer's logits live in registers, one row per warp
 
-typedef struct {
+typedef struct cnn_mlp_fused_args {
     // The data, uploaded once (as models/train.c's state): images (n, D) uint8, labels (n) uint8.
     const uint8_t *images;
     const uint8_t *labels;
@@ -55,7 +56,7 @@ typedef struct {
     float lr, momentum, wd;
 
     float *stats; // (2): += each step's summed loss and correct count (as softmax_xent's stats)
-    int *err;     // NULL or a DEVERR_* flag (ops_kernels.cuh): a label outside [0, C) or a batch past the data
+    int *err;     // NULL or the backend's error flag (set by the backend: a label outside [0, C), a batch past the data)
     int steps;    // SGD steps this launch runs (>= 1); the cursor moves on by B after each
 
     int grid_blocks; // 0: as many blocks as fit on the GPU at once; else exactly this many (tests)

@@ -1,0 +1,138 @@
+// The training step's ladder in the real training loop (models/train.c):
+// the step kind resolves as documented (auto: fused where the backend and
+// model allow it, else graph, else ops; an explicit kind a backend cannot
+// run is refused with what to use), and the fused step, here the CUDA
+// kernel on the CPU emulator (tests/emu_backend.cpp), trains a small MLP
+// through cnn_train to the same evaluations as the CPU backend's op-by-op
+// step, with evaluations every 7 steps so that launches end mid-epoch.
+//
+// Tolerance: test losses and accuracies within 1e-3 (absolute) of the CPU's
+// after 2 epochs: the fused kernel sums the GEMMs in another order and the
+// softmax in float (docs/cuda.md); 1e-3 of accuracy is 0.1 of one of the
+// 100 test images, so the hit counts must agree exactly.
+#include <math.h>
+#include <string.h>
+
+#include "core/backend.h"
+#include "models/model.h"
+#include "models/train.h"
+#include "test_backend_ops.h"
+#include "test_util.h"
+
+enum { SIDE = 8, N_TRAIN = 240, N_TEST = 100, MAX_EVALS = 64 };
+
+// Records every evaluation.
+typedef struct {
+    cnn_eval_point p[MAX_EVALS];
+    int n;
+    char step[16];
+} eval_log;
+
+static void on_begin(void *user, const cnn_train_info *info, double t) {
+    (void)t;
+    snprintf(((eval_log *)user)->step, sizeof ((eval_log *)user)->step, "%s", info->step ? info->step : "");
+}
+
+static void on_eval(void *user, const cnn_eval_point *p, double t) {
+    (void)t;
+    eval_log *log = user;
+    if (log->n < MAX_EVALS) log->p[log->n++] = *p;
+}
+
+// Ten classes of 8x8 images: class c is a bright bar at row c % 8 (column bar for c >= 8), plus noise.
+static void make_split(cnn_split *s, int n, cnn_rng *rng) {
+    s->n = n, s->rows = SIDE, s->cols = SIDE;
+    s->images = malloc((size_t)n * SIDE * SIDE);
+    s->labels = malloc((size_t)n);
+    for (int i = 0; i < n; i++) {
+        const int c = (int)(cnn_rng_u64(rng) % 10);
+        s->labels[i] = (uint8_t)c;
+        for (int y = 0; y < SIDE; y++)
+            for (int x = 0; x < SIDE; x++) {
+                const bool bar = c < 8 ? y == c : x == c - 8;
+                s->images[(size_t)i * SIDE * SIDE + y * SIDE + x] =
+                    (uint8_t)((bar ? 160 : 0) + (int)(cnn_rng_u64(rng) % 90));
+            }
+    }
+}
+
+static cnn_status train_on(cnn_backend *be, const cnn_dataset *ds, cnn_step_kind step, eval_log *log) {
+    cnn_model m;
+    const int hidden[2] = {24, 16};
+    CNN_TRY(cnn_model_create(be, "mlp", 1, SIDE, SIDE, hidden, 2, 10, 5, &m));
+    cnn_train_config cfg = cnn_train_config_default();
+    cfg.batch = 16;
+    cfg.max_epochs = 2;
+    cfg.eval_every = 7;
+    cfg.lr = 0.05f;
+    cfg.step = step;
+    cnn_train_observer obs = {.user = log, .on_train_begin = on_begin, .on_eval = on_eval};
+    const cnn_train_observer *list[] = {&obs};
+    cnn_train_result r;
+    memset(log, 0, sizeof *log);
+    cnn_status s = cnn_train(be, &m, ds, &cfg, list, 1, &r);
+    cnn_model_free(&m, be);
+    return s;
+}
+
+static void check_resolution(cnn_backend *cpu, cnn_backend *emu) {
+    cnn_model mlp, lenet;
+    const int hidden[1] = {32};
+    CHECK_OK(cnn_model_plan("mlp", 1, 28, 28, hidden, 1, 10, &mlp));
+    CHECK_OK(cnn_model_plan("lenet", 1, 28, 28, NULL, 0, 10, &lenet));
+    cnn_step_kind k;
+    CHECK_OK(cnn_step_resolve(cpu, &mlp, CNN_STEP_AUTO, &k));
+    CHECK(k == CNN_STEP_OPS); // no fused step, no graphs on the CPU
+    CHECK(cnn_step_resolve(cpu, &mlp, CNN_STEP_FUSED, &k) == CNN_ERR_INVALID_ARG);
+    CHECK(strstr(cnn_last_error(), "use --step=ops") != NULL);
+    CHECK(cnn_step_resolve(cpu, &mlp, CNN_STEP_GRAPH, &k) == CNN_ERR_INVALID_ARG);
+    if (emu) {
+        CHECK_OK(cnn_step_resolve(emu, &mlp, CNN_STEP_AUTO, &k));
+        CHECK(k == CNN_STEP_FUSED);
+        CHECK_OK(cnn_step_resolve(emu, &lenet, CNN_STEP_AUTO, &k));
+        CHECK(k == CNN_STEP_OPS); // LeNet has no fused step (and the emulated backend no graphs)
+        CHECK(cnn_step_resolve(emu, &lenet, CNN_STEP_FUSED, &k) == CNN_ERR_INVALID_ARG);
+        CHECK(strstr(cnn_last_error(), "conv2d") != NULL);
+    }
+    cnn_step_kind parsed;
+    CHECK(cnn_step_parse("fused", &parsed) && parsed == CNN_STEP_FUSED);
+    CHECK(!cnn_step_parse("fast", &parsed));
+}
+
+int main(void) {
+    cnn_rng rng;
+    cnn_rng_seed(&rng, 77);
+    cnn_dataset ds = {.name = "bars", .n_classes = 10};
+    make_split(&ds.train, N_TRAIN, &rng);
+    make_split(&ds.test, N_TEST, &rng);
+
+    cnn_backend *cpu = NULL, *emu = NULL;
+    CHECK_OK(cnn_backend_create("cpu", NULL, 1, 0, &cpu));
+    if (!cpu) return test_finish("test_train_step_kinds");
+    if (test_emu_backend_create(&emu) != CNN_OK) printf("emulator: %s: the fused step is not trained here\n",
+                                                         cnn_last_error());
+    check_resolution(cpu, emu);
+
+    if (emu) {
+        static eval_log ops, fused;
+        CHECK_OK(train_on(cpu, &ds, CNN_STEP_OPS, &ops));
+        CHECK_OK(train_on(emu, &ds, CNN_STEP_AUTO, &fused));
+        CHECK(strcmp(ops.step, "ops") == 0 && strcmp(fused.step, "fused") == 0);
+        // 15 steps per epoch, evaluations every 7 steps and at each epoch's end: 7, 14, 15, 21, 28, 30
+        CHECK(ops.n == 6 && fused.n == ops.n);
+        for (int i = 0; i < ops.n && i < fused.n; i++) {
+            const cnn_eval_point *a = &ops.p[i], *b = &fused.p[i];
+            printf("eval %d: step %ld: ops loss %.5f acc %.2f | fused loss %.5f acc %.2f\n", i, a->step, a->test_loss,
+                   a->test_acc, b->test_loss, b->test_acc);
+            CHECK(a->step == b->step && a->epoch == b->epoch);
+            CHECK(fabs(a->test_loss - b->test_loss) <= 1e-3);
+            CHECK(fabs(a->train_loss - b->train_loss) <= 1e-3);
+            CHECK(a->test_hits == b->test_hits);
+        }
+        CHECK(ops.n > 0 && ops.p[ops.n - 1].test_acc > 0.5); // it learned (chance is 0.1)
+        cnn_backend_destroy(emu);
+    }
+    cnn_backend_destroy(cpu);
+    free(ds.train.images), free(ds.train.labels), free(ds.test.images), free(ds.test.labels);
+    return test_finish("test_train_step_kinds");
+}
