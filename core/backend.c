@@ -1,6 +1,8 @@
 #include "backend.h"
+#include "clock.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *cnn_op_name(cnn_op op) {
@@ -138,4 +140,30 @@ cnn_status cnn_gemm(cnn_backend *be, bool transa, bool transb, int M, int N, int
         return cnn_error(CNN_ERR_UNSUPPORTED, "the %s backend has no GEMM selected", be->name);
     CNN_TRY(cnn_gemm_check_args(transa, transb, M, N, K, A, lda, B, ldb, C, ldc));
     return be->gemm->fn(be, transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+// The host clock's timer: the start time, after the queue drained.
+typedef struct {
+    double t0;
+} host_timer;
+
+cnn_status cnn_backend_timer_start(cnn_backend *be, void **timer) {
+    *timer = NULL;
+    if (be->ops->timer_start) return be->ops->timer_start(be, timer);
+    host_timer *t = malloc(sizeof *t);
+    if (!t) return cnn_error(CNN_ERR_NOMEM, "out of memory starting a timer");
+    cnn_status s = be->ops->sync(be);
+    t->t0 = cnn_now_s();
+    if (s != CNN_OK) free(t);
+    else *timer = t;
+    return s;
+}
+
+cnn_status cnn_backend_timer_stop(cnn_backend *be, void *timer, double *seconds) {
+    if (be->ops->timer_stop) return be->ops->timer_stop(be, timer, seconds);
+    host_timer *t = timer;
+    cnn_status s = be->ops->sync(be);
+    *seconds = cnn_now_s() - t->t0;
+    free(t);
+    return s;
 }

@@ -174,6 +174,15 @@ typedef struct cnn_backend_ops {
     // with grid-wide barriers). The result equals a->steps op-by-op training
     // steps within float rounding (docs/cuda.md says where the sums' order differs).
     cnn_status (*mlp_steps)(cnn_backend *be, const struct cnn_mlp_fused_args *a);
+
+    // Optional (NULL on the CPU, whose work is done when a call returns):
+    // time queued work on the device (CUDA: a pair of events). timer_start
+    // marks the queue and gives a timer; timer_stop marks it again, waits
+    // for the mark, sets *seconds to the device time between the marks and
+    // frees the timer. Benchmarks use these where present, else sync and
+    // the host clock (cnn_backend_timer_*).
+    cnn_status (*timer_start)(cnn_backend *be, void **timer);
+    cnn_status (*timer_stop)(cnn_backend *be, void *timer, double *seconds);
 } cnn_backend_ops;
 
 // One backend instance: its operations table and its own state. Two
@@ -211,6 +220,12 @@ const cnn_gemm_variant *cnn_backend_default_gemm(const cnn_backend *be, cnn_prec
 // A named GEMM of another precision, or a backend without p, is an
 // CNN_ERR_INVALID_ARG whose message lists the GEMMs of precision p.
 cnn_status cnn_backend_select_precision(cnn_backend *be, const char *name, cnn_precision p);
+
+// Times queued work on be: the device's timer where it has one, else sync
+// and the host clock (monotonic). *timer is the backend's or a small host
+// record; stop frees it. For benchmarks (tools/), never in the training loop.
+cnn_status cnn_backend_timer_start(cnn_backend *be, void **timer);
+cnn_status cnn_backend_timer_stop(cnn_backend *be, void *timer, double *seconds);
 
 // The selected GEMM, with its arguments validated first.
 cnn_status cnn_gemm(cnn_backend *be, bool transa, bool transb, int M, int N, int K, float alpha, const float *A,

@@ -397,3 +397,47 @@ cnn_status cnn_train(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const
     state_free(be, &st);
     return s;
 }
+
+// Runs n steps from epoch position *pos (a new shuffle at each epoch's start), as cnn_train's loop does.
+static cnn_status steps_from(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
+                             train_state *st, long n, long *pos) {
+    const long per_epoch = ds->train.n / cfg->batch;
+    for (long i = 0; i < n; i++, (*pos)++) {
+        const long s = *pos % per_epoch;
+        if (s == 0) {
+            st->fused_queued = 0; // a launch never crosses an epoch: the cursor is reset between
+            CNN_TRY(set_cursor(be, &st->cursor[0], (uint32_t)ds->train.n,
+                               cnn_mix64(cfg->seed * 1000003u + (uint64_t)(*pos / per_epoch) + 1) | 1));
+        }
+        CNN_TRY(run_step(be, m, ds, cfg, st, *pos, s, s + (n - i) < per_epoch ? s + (n - i) : per_epoch));
+    }
+    return CNN_OK;
+}
+
+cnn_status cnn_train_time_steps(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
+                                long warmup, long steps, double *seconds, cnn_step_kind *used) {
+    *seconds = 0.0;
+    CNN_TRY(cnn_train_config_check(cfg));
+    CNN_TRY(check_compatible(be, m, ds, cfg));
+    if (warmup < 0 || steps < 1)
+        return cnn_error(CNN_ERR_INVALID_ARG, "time steps: warmup %ld and steps %ld (need >= 0 and >= 1)", warmup,
+                         steps);
+    CNN_TRY(cnn_model_reserve(m, be, cfg->batch));
+    train_state st;
+    cnn_status s = state_init(be, ds, cfg->batch, &st);
+    if (s == CNN_OK) s = cnn_step_resolve(be, m, cfg->step, &st.step);
+    if (s == CNN_OK && st.step == CNN_STEP_FUSED) s = fused_init(be, m, cfg, &st);
+    if (s == CNN_OK) s = be->ops->fill(be, &st.stats[0], 2, 0.0f);
+    long pos = 0;
+    if (s == CNN_OK) s = steps_from(be, m, ds, cfg, &st, warmup, &pos);
+    void *timer = NULL;
+    if (s == CNN_OK) s = cnn_backend_timer_start(be, &timer);
+    if (s == CNN_OK) s = steps_from(be, m, ds, cfg, &st, steps, &pos);
+    if (timer) {
+        cnn_status stop = cnn_backend_timer_stop(be, timer, seconds);
+        if (s == CNN_OK) s = stop;
+    }
+    *used = st.step;
+    state_free(be, &st);
+    return s;
+}

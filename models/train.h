@@ -37,6 +37,15 @@ cnn_status cnn_train_config_check(const cnn_train_config *cfg);
 cnn_status cnn_train(cnn_backend *be, cnn_model *model, const cnn_dataset *ds, const cnn_train_config *cfg,
                      const cnn_train_observer *const *observers, int n_observers, cnn_train_result *out);
 
+// For benchmarks (tools/step-bench): runs `warmup` training steps of m on ds
+// as cfg says (cfg->step: the rung; no evaluation), then times `steps` more
+// with the backend's timer (cnn_backend_timer_*: CUDA events, else sync and
+// the host clock) and sets *seconds to their total. Epochs wrap as in
+// training (a new shuffle each); the fused rung launches once per epoch's
+// worth of steps. *used says which rung ran.
+cnn_status cnn_train_time_steps(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
+                                long warmup, long steps, double *seconds, cnn_step_kind *used);
+
 #ifdef __cplusplus
 }
 #endif

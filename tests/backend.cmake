@@ -28,3 +28,10 @@ else()
   cnn_add_test(test_train_step_kinds ${CMAKE_CURRENT_SOURCE_DIR}/test_train_step_kinds.c
                ${CMAKE_CURRENT_SOURCE_DIR}/emu_backend_none.c)
 endif()
+
+# step-bench (a benchmark, so here only its smoke run and a usage error): the
+# ops rung is timed on the CPU and the rungs the CPU lacks print n/a.
+add_test(NAME test_step_bench_smoke
+         COMMAND sh -c "\"$0\" --batches=8,16 --steps=2 --warmup=1 --rounds=2 --examples=64 --hidden=16 > step.out && grep -Eq '^mlp 784-16-10 +8  ops +[0-9.]+ +1.00' step.out && grep -Eq '16  fused +n/a' step.out" $<TARGET_FILE:step-bench>)
+add_test(NAME test_step_bench_bad_flag
+         COMMAND sh -c "\"$0\" --batches=0 2>&1 | grep -q 'batches takes' && { \"$0\" --batches=0 >/dev/null 2>&1; test $? -eq 2; }" $<TARGET_FILE:step-bench>)

@@ -308,6 +308,47 @@ static cnn_status cuda_maxpool_backward(cnn_backend *be, const float *dY, const 
     return CNN_OK;
 }
 
+// ---- device timers (optional entries) -------------------------------------------------
+
+struct cuda_timer {
+    cudaEvent_t start, stop;
+};
+
+// Records a start event on the backend's stream.
+static cnn_status cuda_timer_start(cnn_backend *be, void **timer) {
+    *timer = NULL;
+    cuda_timer *t = (cuda_timer *)calloc(1, sizeof *t);
+    if (!t) return cnn_error(CNN_ERR_NOMEM, "out of host memory starting a timer");
+    cnn_status s = cnn_cuda_check(cudaEventCreate(&t->start), "cudaEventCreate", __FILE__, __LINE__);
+    if (s == CNN_OK) s = cnn_cuda_check(cudaEventCreate(&t->stop), "cudaEventCreate", __FILE__, __LINE__);
+    if (s == CNN_OK)
+        s = cnn_cuda_check(cudaEventRecord(t->start, state(be)->stream), "cudaEventRecord", __FILE__, __LINE__);
+    if (s != CNN_OK) {
+        if (t->start) cudaEventDestroy(t->start);
+        if (t->stop) cudaEventDestroy(t->stop);
+        free(t);
+        return s;
+    }
+    *timer = t;
+    return CNN_OK;
+}
+
+// Records the stop event, waits for it, and gives the device time since the start event.
+static cnn_status cuda_timer_stop(cnn_backend *be, void *timer, double *seconds) {
+    cuda_timer *t = (cuda_timer *)timer;
+    float ms = 0.0f;
+    cnn_status s = cnn_cuda_check(cudaEventRecord(t->stop, state(be)->stream), "cudaEventRecord", __FILE__, __LINE__);
+    if (s == CNN_OK) s = cnn_cuda_check(cudaEventSynchronize(t->stop), "cudaEventSynchronize", __FILE__, __LINE__);
+    if (s == CNN_OK)
+        s = cnn_cuda_check(cudaEventElapsedTime(&ms, t->start, t->stop), "cudaEventElapsedTime", __FILE__, __LINE__);
+    cudaEventDestroy(t->start);
+    cudaEventDestroy(t->stop);
+    free(t);
+    *seconds = ms * 1e-3;
+    if (s == CNN_OK) s = take_device_error(state(be));
+    return s;
+}
+
 // ---- the fused MLP step (optional entry) ------------------------------------------
 
 // a->steps whole SGD steps of the MLP a describes (core/mlp_step.h), queued as one cooperative launch;
@@ -472,6 +513,8 @@ static const cnn_backend_ops cuda_ops = {
     .maxpool_forward = cuda_maxpool_forward,
     .maxpool_backward = cuda_maxpool_backward,
     .mlp_steps = cuda_mlp_steps,
+    .timer_start = cuda_timer_start,
+    .timer_stop = cuda_timer_stop,
 };
 
 extern "C" cnn_status cnn_cuda_backend_create(int device_index, cnn_backend **out) {
