@@ -82,89 +82,108 @@ static void append_note(char *note, size_t len, const char *fmt, const char *a, 
     snprintf(note + used, len - used, fmt, a, b);
 }
 
+// The names of root's "intel-rapl:*" zones, sorted, into names (at most max, strdup'ed); how many.
+static int list_zones(const char *root, char **names, int max) {
+    DIR *d = opendir(root);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL && n < max) {
+        if (strncmp(de->d_name, "intel-rapl:", 11) != 0) continue;
+        names[n] = strdup(de->d_name);
+        if (names[n]) n++;
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof names[0], cmp_str);
+    return n;
+}
+
+// Which meter zone `name` (its "name" file says zname) becomes: 1 with its meter name and
+// component (a package or a dram domain), else 0 (core, uncore, psys: parts or sums of those).
+static int classify_zone(const char *name, const char *zname, char *mname, size_t mname_len, const char **component,
+                         unsigned *package, char *note, size_t note_len) {
+    unsigned a, b;
+    int len = 0, sub;
+    if (sscanf(name, "intel-rapl:%u:%u%n", &a, &b, &len) == 2 && name[len] == '\0') sub = 1;
+    else if (len = 0, sscanf(name, "intel-rapl:%u%n", &a, &len) == 1 && name[len] == '\0') sub = 0;
+    else return 0;
+    *package = a;
+    if (!sub && strncmp(zname, "package", 7) == 0) {
+        snprintf(mname, mname_len, "rapl:%.26s", zname);
+        *component = "cpu";
+        return 1;
+    }
+    if (strcmp(zname, "dram") == 0) {
+        snprintf(mname, mname_len, "rapl:dram-%u", a);
+        *component = "dram";
+        return 1;
+    }
+    if (!sub && strcmp(zname, "psys") == 0)
+        append_note(note, note_len, "RAPL: skipped %s (%s: it includes the package domains)", name, zname);
+    return 0;
+}
+
+// Opens zone `name` of root as meter m: 0 opened, 1 skipped (noted), EACCES/EPERM denied (path in denied).
+static int open_zone(const char *root, const char *name, cnn_meter *m, char *note, size_t note_len, char *denied,
+                     size_t denied_len) {
+    char path[PATH_MAX], zname[64], mname[32];
+    const char *component = NULL;
+    unsigned package = 0;
+    snprintf(path, sizeof path, "%s/%s/name", root, name);
+    if (read_line(path, zname, sizeof zname) != 0) {
+        append_note(note, note_len, "RAPL: skipped %s%s (no readable name)", name, "");
+        return 1;
+    }
+    if (!classify_zone(name, zname, mname, sizeof mname, &component, &package, note, note_len)) return 1;
+    rapl_ctx *c = calloc(1, sizeof *c);
+    if (!c) return 1;
+    snprintf(c->path, sizeof c->path, "%s/%s/energy_uj", root, name);
+    int e = cnn_rapl_read_u64(c->path, &c->last);
+    if (e == EACCES || e == EPERM) {
+        snprintf(denied, denied_len, "%s", c->path);
+        free(c);
+        return e;
+    }
+    snprintf(path, sizeof path, "%s/%s/max_energy_range_uj", root, name);
+    if (e) append_note(note, note_len, "RAPL: skipped %s (energy_uj: %s)", name, strerror(e));
+    else if ((e = cnn_rapl_read_u64(path, &c->max_range)) != 0)
+        append_note(note, note_len, "RAPL: skipped %s (max_energy_range_uj: %s; wrap-around cannot be handled)", name,
+                    strerror(e));
+    if (e) {
+        free(c);
+        return 1;
+    }
+    memset(m, 0, sizeof *m);
+    snprintf(m->info.name, sizeof m->info.name, "%s", mname);
+    snprintf(m->info.component, sizeof m->info.component, "%s", component);
+    if (strcmp(component, "cpu") == 0) snprintf(m->info.device, sizeof m->info.device, "CPU %s", zname);
+    else snprintf(m->info.device, sizeof m->info.device, "DRAM of package %u", package);
+    snprintf(m->info.method, sizeof m->info.method, "RAPL energy counter %s/%s/energy_uj (uJ, wraps at %llu)", root,
+             name, c->max_range);
+    m->info.prov = CNN_PROV_MEASURED_COUNTER;
+    m->info.resolution_j = 1e-6;
+    m->info.update_period_s = 0.001;
+    m->reads_power = 0;
+    m->read = rapl_read;
+    m->close = rapl_close;
+    m->ctx = c;
+    return 0;
+}
+
 int cnn_meter_rapl_open(const char *root, cnn_meter *out, int max, char *note, size_t note_len) {
     note[0] = '\0';
-    DIR *d = opendir(root);
-    if (!d) {
+    char *names[256];
+    const int n_names = list_zones(root, names, 256);
+    if (n_names < 0) {
         snprintf(note, note_len, "RAPL: %s is absent (no powercap driver here, as on most VMs)", root);
         return 0;
     }
-    char *names[256];
-    int n_names = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL && n_names < 256) {
-        if (strncmp(de->d_name, "intel-rapl:", 11) != 0) continue;
-        names[n_names] = strdup(de->d_name);
-        if (names[n_names]) n_names++;
-    }
-    closedir(d);
-    qsort(names, (size_t)n_names, sizeof names[0], cmp_str);
-
     int opened = 0, denied = 0;
     char denied_path[PATH_MAX] = "";
     for (int i = 0; i < n_names && opened < max && !denied; i++) {
-        unsigned a, b;
-        int len = 0, sub;
-        if (sscanf(names[i], "intel-rapl:%u:%u%n", &a, &b, &len) == 2 && names[i][len] == '\0') sub = 1;
-        else if (len = 0, sscanf(names[i], "intel-rapl:%u%n", &a, &len) == 1 && names[i][len] == '\0') sub = 0;
-        else continue;
-        char path[PATH_MAX], zname[64];
-        snprintf(path, sizeof path, "%s/%s/name", root, names[i]);
-        if (read_line(path, zname, sizeof zname) != 0) {
-            append_note(note, note_len, "RAPL: skipped %s%s (no readable name)", names[i], "");
-            continue;
-        }
-        char mname[32];
-        const char *component;
-        if (!sub && strncmp(zname, "package", 7) == 0) {
-            snprintf(mname, sizeof mname, "rapl:%.26s", zname);
-            component = "cpu";
-        } else if (strcmp(zname, "dram") == 0) {
-            snprintf(mname, sizeof mname, "rapl:dram-%u", a);
-            component = "dram";
-        } else {
-            if (!sub && strcmp(zname, "psys") == 0)
-                append_note(note, note_len, "RAPL: skipped %s (%s: it includes the package domains)", names[i], zname);
-            continue; // core, uncore: parts of the package
-        }
-        rapl_ctx *c = calloc(1, sizeof *c);
-        if (!c) break;
-        snprintf(c->path, sizeof c->path, "%s/%s/energy_uj", root, names[i]);
-        int e = cnn_rapl_read_u64(c->path, &c->last);
-        if (e == EACCES || e == EPERM) {
-            snprintf(denied_path, sizeof denied_path, "%s", c->path);
-            free(c);
-            denied = 1;
-            break;
-        }
-        if (e) {
-            append_note(note, note_len, "RAPL: skipped %s (energy_uj: %s)", names[i], strerror(e));
-            free(c);
-            continue;
-        }
-        snprintf(path, sizeof path, "%s/%s/max_energy_range_uj", root, names[i]);
-        e = cnn_rapl_read_u64(path, &c->max_range);
-        if (e) {
-            append_note(note, note_len, "RAPL: skipped %s (max_energy_range_uj: %s; wrap-around cannot be handled)",
-                        names[i], strerror(e));
-            free(c);
-            continue;
-        }
-        cnn_meter *m = &out[opened++];
-        memset(m, 0, sizeof *m);
-        snprintf(m->info.name, sizeof m->info.name, "%s", mname);
-        snprintf(m->info.component, sizeof m->info.component, "%s", component);
-        if (strcmp(component, "cpu") == 0) snprintf(m->info.device, sizeof m->info.device, "CPU %s", zname);
-        else snprintf(m->info.device, sizeof m->info.device, "DRAM of package %u", a);
-        snprintf(m->info.method, sizeof m->info.method, "RAPL energy counter %s/%s/energy_uj (uJ, wraps at %llu)",
-                 root, names[i], c->max_range);
-        m->info.prov = CNN_PROV_MEASURED_COUNTER;
-        m->info.resolution_j = 1e-6;
-        m->info.update_period_s = 0.001;
-        m->reads_power = 0;
-        m->read = rapl_read;
-        m->close = rapl_close;
-        m->ctx = c;
+        const int r = open_zone(root, names[i], &out[opened], note, note_len, denied_path, sizeof denied_path);
+        if (r == 0) opened++;
+        else if (r != 1) denied = 1;
     }
     for (int i = 0; i < n_names; i++) free(names[i]);
     if (denied) {
@@ -175,7 +194,6 @@ int cnn_meter_rapl_open(const char *root, cnn_meter *out, int max, char *note, s
                  denied_path, root);
         return 0;
     }
-    if (opened == 0 && note[0] == '\0')
-        snprintf(note, note_len, "RAPL: no package or dram domain under %s", root);
+    if (opened == 0 && note[0] == '\0') snprintf(note, note_len, "RAPL: no package or dram domain under %s", root);
     return opened;
 }
