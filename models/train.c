@@ -198,21 +198,41 @@ static cnn_status check_compatible(cnn_backend *be, const cnn_model *m, const cn
             if (observers[o_]->call) observers[o_]->call(observers[o_]->user, __VA_ARGS__);                            \
     } while (0)
 
-// Syncs the device and returns the time: every window edge goes through here.
-static cnn_status edge(cnn_backend *be, double *t) {
-    CNN_TRY(be->ops->sync(be));
+// What a sync needs to name the step where training diverged: the backend's count of training
+// loss calls when this loop began, the step it began at, and the configuration.
+typedef struct {
+    long loss_base, step_base, steps_per_epoch;
+    float lr;
+} sync_ctx;
+
+// Syncs the device and returns the time: every window edge goes through here. A non-finite
+// training loss the backend flagged (softmax_xent) is reported with the step where it happened.
+static cnn_status edge(cnn_backend *be, const sync_ctx *sc, double *t) {
+    cnn_status s = be->ops->sync(be);
+    if (s == CNN_ERR_DIVERGED && sc && be->nonfinite_loss_call > sc->loss_base) {
+        long step = sc->step_base + (be->nonfinite_loss_call - sc->loss_base);
+        return cnn_error(CNN_ERR_DIVERGED,
+                         "training diverged: the training loss became non-finite at step %ld (epoch %ld): lower --lr "
+                         "(now %g)",
+                         step, (step - 1) / sc->steps_per_epoch + 1, (double)sc->lr);
+    }
+    if (s == CNN_ERR_DIVERGED)
+        return cnn_error(CNN_ERR_DIVERGED, "training diverged (the training loss became non-finite): lower --lr (now %g)",
+                         sc ? (double)sc->lr : 0.0);
+    CNN_TRY(s);
     *t = cnn_now_s();
     return CNN_OK;
 }
 
 // One evaluation window: edge, train-loss readout, test pass, edge, target check, observers.
 // The only place the host waits for the device.
-static cnn_status eval_window(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
-                              train_state *st, int epoch, long step, long steps_since_eval, double t0,
+static cnn_status eval_window(cnn_backend *be, const sync_ctx *sc, cnn_model *m, const cnn_dataset *ds,
+                              const cnn_train_config *cfg, train_state *st, int epoch, long step,
+                              long steps_since_eval, double t0,
                               const cnn_train_observer *const *observers, int n_observers, cnn_train_result *r) {
     const long steps_per_epoch = ds->train.n / cfg->batch;
     double t_eval, t;
-    CNN_TRY(edge(be, &t_eval));
+    CNN_TRY(edge(be, sc, &t_eval));
     NOTIFY(on_eval_begin, t_eval);
     float train_stats[2];
     CNN_TRY(be->ops->download(be, &st->stats[0], train_stats, sizeof train_stats));
@@ -222,7 +242,7 @@ static cnn_status eval_window(cnn_backend *be, cnn_model *m, const cnn_dataset *
     p.train_loss = train_stats[0] / ((double)steps_since_eval * cfg->batch);
     CNN_TRY(evaluate(be, m, ds, st, &p.test_loss, &p.test_hits));
     p.test_acc = (double)p.test_hits / (double)p.n_test;
-    CNN_TRY(edge(be, &t));
+    CNN_TRY(edge(be, sc, &t));
     r->eval_s += t - t_eval;
     p.elapsed_s = t - t0;
     if (!isfinite(p.train_loss))
@@ -250,16 +270,25 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
     cnn_train_info info = {cfg, ds->name, be->name, be->gemm->name, be->device_desc, m->desc, steps_per_epoch,
                            ds->train.n, ds->test.n};
     double t, t0;
-    CNN_TRY(edge(be, &t0));
+    CNN_TRY(edge(be, NULL, &t0));
+    const sync_ctx sc_ = {be->loss_calls, 0, steps_per_epoch, cfg->lr}, *sc = &sc_;
     NOTIFY(on_train_begin, &info, t0);
     long step = 0, steps_since_eval = 0;
     CNN_TRY(be->ops->fill(be, &st->stats[0], 2, 0.0f));
-    for (int epoch = 1; epoch <= cfg->max_epochs && !r->reached; epoch++) {
+    for (int epoch = 1; epoch <= cfg->max_epochs && !r->reached && !r->interrupted; epoch++) {
+        if (cfg->stop && *cfg->stop) { // a signal between epochs: no empty epoch is started
+            r->interrupted = (int)*cfg->stop;
+            break;
+        }
         r->epochs = epoch;
         CNN_TRY(set_cursor(be, &st->cursor[0], (uint32_t)ds->train.n, cnn_mix64(cfg->seed * 1000003u + epoch) | 1));
-        CNN_TRY(edge(be, &t));
+        CNN_TRY(edge(be, sc, &t));
         NOTIFY(on_epoch_begin, epoch, t);
         for (long s = 0; s < steps_per_epoch && !r->reached; s++) {
+            if (cfg->stop && *cfg->stop) { // a signal: stop at this step boundary, keep what was measured
+                r->interrupted = (int)*cfg->stop;
+                break;
+            }
             if (use_graph && !st->graph) {
                 CNN_TRY(be->ops->capture_begin(be));
                 cnn_status cs = train_step(be, m, ds, cfg, st);
@@ -278,14 +307,14 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
             NOTIFY(on_step, epoch, s + 1, steps_per_epoch);
             bool last = s + 1 == steps_per_epoch;
             if (!(last || (cfg->eval_every > 0 && step % cfg->eval_every == 0))) continue;
-            CNN_TRY(eval_window(be, m, ds, cfg, st, epoch, step, steps_since_eval, t0, observers, n_observers, r));
+            CNN_TRY(eval_window(be, sc, m, ds, cfg, st, epoch, step, steps_since_eval, t0, observers, n_observers, r));
             steps_since_eval = 0;
         }
         r->steps = step;
-        CNN_TRY(edge(be, &t));
+        CNN_TRY(edge(be, sc, &t));
         NOTIFY(on_epoch_end, epoch, t);
     }
-    CNN_TRY(edge(be, &t));
+    CNN_TRY(edge(be, sc, &t));
     r->total_s = t - t0;
     NOTIFY(on_train_end, r, t);
     return CNN_OK;

@@ -142,6 +142,7 @@ static void jw_training(cnn_json_writer *w, const cnn_energy_session *s) {
     const cnn_energy_accounting *a = &s->acc;
     cnn_jw_object(w, "training");
     cnn_jw_bool(w, "finished", a->ended);
+    cnn_jw_bool(w, "interrupted", s->have_result && s->result.interrupted);
     cnn_jw_number(w, "duration_s", a->train.t1 - a->train.t0);
     cnn_jw_int(w, "epochs", a->n_epochs);
     cnn_jw_int(w, "steps", s->have_result ? s->result.steps : 0);
