@@ -369,6 +369,7 @@ void cnn_energy_fill_run_json(FILE *f, const void *ctx) {
     cnn_jw_string(w, "run_id", s->run_id);
     cnn_jw_string(w, "created_utc", s->created_utc);
     cnn_jw_string(w, "tool", "cnn-train " CNN_VERSION);
+    cnn_record_write_files(w, s->files, s->n_files);
     jw_config(w, s);
     jw_energy_options(w, s);
     jw_hardware_meters(w, s);
