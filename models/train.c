@@ -80,6 +80,7 @@ typedef struct {
     cnn_batch_cursor *cursor;  // (2): training | evaluation
     float scale, shift;        // pixel → (pixel/255 - mean) / std
     void *graph;               // the captured training step, when the backend supports graphs
+    int batch;                 // the training batch size
 } train_state;
 
 static cnn_status upload_bytes(cnn_backend *be, const void *host, size_t bytes, uint8_t **dev) {
@@ -133,6 +134,7 @@ static cnn_status state_init(cnn_backend *be, const cnn_dataset *ds, int batch, 
     pixel_moments(&ds->train, &mean, &std);
     st->scale = (float)(1.0 / (255.0 * std));
     st->shift = (float)(-mean / std);
+    st->batch = batch;
     return CNN_OK;
 }
 
@@ -150,8 +152,8 @@ static cnn_status train_step(cnn_backend *be, cnn_model *m, const cnn_dataset *d
     return cnn_sgd_step(be, &m->arena, cfg->lr, cfg->momentum, cfg->weight_decay);
 }
 
-static cnn_status set_cursor(cnn_backend *be, cnn_batch_cursor *dev, uint32_t n, uint64_t key) {
-    cnn_batch_cursor c = {cnn_perm_make(n, key), 0, 0};
+static cnn_status set_cursor(cnn_backend *be, cnn_batch_cursor *dev, uint32_t n, uint64_t key, uint32_t start) {
+    cnn_batch_cursor c = {cnn_perm_make(n, key), start, 0};
     return be->ops->upload(be, &c, dev, sizeof c);
 }
 
@@ -160,7 +162,7 @@ static cnn_status evaluate(cnn_backend *be, cnn_model *m, const cnn_dataset *ds,
                            long *hits) {
     const int n = ds->test.n, D = ds->test.rows * ds->test.cols;
     CNN_TRY(be->ops->fill(be, &st->stats[2], 2, 0.0f));
-    CNN_TRY(set_cursor(be, &st->cursor[1], (uint32_t)n, 0));
+    CNN_TRY(set_cursor(be, &st->cursor[1], (uint32_t)n, 0, 0));
     for (int start = 0; start < n; start += EVAL_BATCH) {
         int B = n - start < EVAL_BATCH ? n - start : EVAL_BATCH;
         CNN_TRY(be->ops->gather(be, st->test_images, st->test_labels, &st->cursor[1], st->X, st->y, B, D, st->scale,
@@ -262,31 +264,58 @@ static cnn_status eval_window(cnn_backend *be, const sync_ctx *sc, cnn_model *m,
     return CNN_OK;
 }
 
+// Saves a checkpoint at a step boundary: syncs, reads the training statistics, calls the hook.
+static cnn_status save_point(cnn_backend *be, const sync_ctx *sc, const cnn_train_hooks *h, train_state *st,
+                             int epoch, long s, long step, long steps_since_eval, double t_offset, double t0,
+                             const cnn_train_result *r) {
+    double t = 0.0;
+    CNN_TRY(edge(be, sc, &t));
+    cnn_train_progress p = {.step = step, .epoch = epoch, .steps_since_eval = steps_since_eval, .result = *r};
+    if (s == sc->steps_per_epoch) p.epoch = epoch + 1; // the epoch is done: the next one starts afresh
+    else p.cursor_start = (uint32_t)(s * (long)st->batch);
+    p.result.steps = step;
+    p.result.total_s = t_offset + (t - t0);
+    CNN_TRY(be->ops->download(be, &st->stats[0], p.train_stats, sizeof p.train_stats));
+    return h->save(h->user, &p);
+}
+
 static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
-                             const cnn_train_observer *const *observers, int n_observers, train_state *st,
-                             cnn_train_result *r) {
+                             const cnn_train_hooks *h, const cnn_train_observer *const *observers, int n_observers,
+                             train_state *st, cnn_train_result *r) {
     const long steps_per_epoch = ds->train.n / cfg->batch; // the last incomplete batch is dropped
     const bool use_graph = cfg->use_graph && be->ops->capture_begin != NULL;
     cnn_train_info info = {cfg, ds->name, be->name, be->gemm->name, be->device_desc, m->desc, steps_per_epoch,
                            ds->train.n, ds->test.n};
     double t, t0;
     CNN_TRY(edge(be, NULL, &t0));
-    const sync_ctx sc_ = {be->loss_calls, 0, steps_per_epoch, cfg->lr}, *sc = &sc_;
+    const cnn_train_progress *from = h ? h->resume : NULL;
+    const sync_ctx sc_ = {be->loss_calls, from ? from->step : 0, steps_per_epoch, cfg->lr}, *sc = &sc_;
+    const double t_offset = from ? from->result.total_s : 0.0; // training time of the earlier segments
     NOTIFY(on_train_begin, &info, t0);
     long step = 0, steps_since_eval = 0;
     CNN_TRY(be->ops->fill(be, &st->stats[0], 2, 0.0f));
-    for (int epoch = 1; epoch <= cfg->max_epochs && !r->reached && !r->interrupted; epoch++) {
+    if (from) {
+        *r = from->result;
+        r->interrupted = 0;
+        step = from->step;
+        steps_since_eval = from->steps_since_eval;
+        CNN_TRY(be->ops->upload(be, from->train_stats, &st->stats[0], sizeof from->train_stats));
+    }
+    for (int epoch = from ? from->epoch : 1; epoch <= cfg->max_epochs && !r->reached && !r->interrupted; epoch++) {
         if (cfg->stop && *cfg->stop) { // a signal between epochs: no empty epoch is started
             r->interrupted = (int)*cfg->stop;
             break;
         }
         r->epochs = epoch;
-        CNN_TRY(set_cursor(be, &st->cursor[0], (uint32_t)ds->train.n, cnn_mix64(cfg->seed * 1000003u + epoch) | 1));
+        const long s0 = from && epoch == from->epoch ? (long)from->cursor_start / cfg->batch : 0;
+        CNN_TRY(set_cursor(be, &st->cursor[0], (uint32_t)ds->train.n, cnn_mix64(cfg->seed * 1000003u + epoch) | 1,
+                           (uint32_t)(s0 * cfg->batch)));
         CNN_TRY(edge(be, sc, &t));
         NOTIFY(on_epoch_begin, epoch, t);
-        for (long s = 0; s < steps_per_epoch && !r->reached; s++) {
+        for (long s = s0; s < steps_per_epoch && !r->reached; s++) {
             if (cfg->stop && *cfg->stop) { // a signal: stop at this step boundary, keep what was measured
                 r->interrupted = (int)*cfg->stop;
+                if (h && h->save) CNN_TRY(save_point(be, sc, h, st, epoch, s, step, steps_since_eval, t_offset, t0, r));
                 break;
             }
             if (use_graph && !st->graph) {
@@ -306,29 +335,39 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
             steps_since_eval++;
             NOTIFY(on_step, epoch, s + 1, steps_per_epoch);
             bool last = s + 1 == steps_per_epoch;
-            if (!(last || (cfg->eval_every > 0 && step % cfg->eval_every == 0))) continue;
-            CNN_TRY(eval_window(be, sc, m, ds, cfg, st, epoch, step, steps_since_eval, t0, observers, n_observers, r));
-            steps_since_eval = 0;
+            if (last || (cfg->eval_every > 0 && step % cfg->eval_every == 0)) {
+                CNN_TRY(eval_window(be, sc, m, ds, cfg, st, epoch, step, steps_since_eval, t0 - t_offset, observers,
+                                    n_observers, r));
+                steps_since_eval = 0;
+            }
+            if (h && h->save && (last || (h->checkpoint_every > 0 && step % h->checkpoint_every == 0)))
+                CNN_TRY(save_point(be, sc, h, st, epoch, s + 1, step, steps_since_eval, t_offset, t0, r));
         }
         r->steps = step;
         CNN_TRY(edge(be, sc, &t));
         NOTIFY(on_epoch_end, epoch, t);
     }
     CNN_TRY(edge(be, sc, &t));
-    r->total_s = t - t0;
+    r->total_s = t_offset + (t - t0);
     NOTIFY(on_train_end, r, t);
     return CNN_OK;
 }
 
-cnn_status cnn_train(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
-                     const cnn_train_observer *const *observers, int n_observers, cnn_train_result *r) {
+cnn_status cnn_train_hooked(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
+                            const cnn_train_hooks *hooks, const cnn_train_observer *const *observers,
+                            int n_observers, cnn_train_result *r) {
     memset(r, 0, sizeof *r);
     CNN_TRY(cnn_train_config_check(cfg));
     CNN_TRY(check_compatible(be, m, ds, cfg));
     CNN_TRY(cnn_model_reserve(m, be, cfg->batch > EVAL_BATCH ? cfg->batch : EVAL_BATCH));
     train_state st;
     cnn_status s = state_init(be, ds, cfg->batch, &st);
-    if (s == CNN_OK) s = train_loop(be, m, ds, cfg, observers, n_observers, &st, r);
+    if (s == CNN_OK) s = train_loop(be, m, ds, cfg, hooks, observers, n_observers, &st, r);
     state_free(be, &st);
     return s;
+}
+
+cnn_status cnn_train(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
+                     const cnn_train_observer *const *observers, int n_observers, cnn_train_result *r) {
+    return cnn_train_hooked(be, m, ds, cfg, NULL, observers, n_observers, r);
 }

@@ -111,3 +111,5 @@ cnn_status cnn_record_verify(const char *dir, const cnn_json *run) {
     }
     return CNN_OK;
 }
+
+const char *cnn_energy_run_dir(const cnn_energy_session *s) { return s ? s->run_dir : NULL; }

@@ -247,7 +247,7 @@ cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_nam
     if (st == CNN_OK) {
         struct stat dir_st;
         s->created_dir = stat(s->run_dir, &dir_st) != 0;
-        st = cnn_record_dir_claim(s->run_dir, 0, &s->lock_fd); // this run's alone, writable, locked
+        st = cnn_record_dir_claim(s->run_dir, o->resume, &s->lock_fd); // this run's alone, writable, locked
     }
     if (st == CNN_OK) st = open_meters(s, log);
     if (st == CNN_OK) {

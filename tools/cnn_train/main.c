@@ -12,6 +12,8 @@
 #include "device.h"
 #include "explain.h"
 #include "interrupt.h"
+#include "models/checkpoint.h"
+#include "resume.h"
 #include "options.h"
 #include "progress.h"
 #include "report_sweep.h"
@@ -81,6 +83,7 @@ int cli_train(cli_options *o, void *energy_options) {
                              o->cfg.seed, &model);
     eo->gpu_index = o->device_index >= 0 ? o->device_index : 0; // NVML measures the GPU that trains
     o->cfg.stop = cli_interrupt_install(); // SIGINT, SIGTERM: stop at a step boundary, keep the record
+    if (s == CNN_OK && o->resume) s = cnn_checkpoint_restore(o->resume, be, &model, &ds);
     if (s == CNN_OK) s = cnn_energy_start(eo, o->backend, o->quiet ? NULL : stderr, &energy);
     if (s == CNN_OK) {
         progress_printer progress;
@@ -88,7 +91,10 @@ int cli_train(cli_options *o, void *energy_options) {
         progress.backend_why = o->backend_why;
         const cnn_train_observer *observers[2] = {&progress.observer, cnn_energy_observer(energy)};
         cnn_train_result r;
-        s = cnn_train(be, &model, &ds, &o->cfg, observers, 2, &r);
+        cli_checkpointer ckp = {cnn_energy_run_dir(energy), be, &model, &ds};
+        cnn_train_hooks hooks = {o->checkpoint_every, energy ? cli_checkpoint_save : NULL, &ckp,
+                                 o->resume ? &((cnn_checkpoint *)o->resume)->progress : NULL};
+        s = cnn_train_hooked(be, &model, &ds, &o->cfg, &hooks, observers, 2, &r);
         if (s == CNN_OK) {
             print_summary(o, &r);
             s = cnn_energy_finish(energy, o->quiet ? NULL : stdout, NULL);
@@ -110,6 +116,8 @@ int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "report") == 0) return run_report(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "explain") == 0) return explain_main(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "sweep") == 0) return sweep_main(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "resume") == 0) return resume_main(argc, argv);
+    cli_checkpoint_args(argc - 1, argv + 1);
     cli_options o;
     cli_defaults(&o);
     cnn_energy_options eo;
