@@ -199,6 +199,10 @@ struct cnn_backend {
     const char *default_gemm;
     void *ctx;         // the backend's private state (stream, handles, scratch, threads)
     char device_desc[128]; // e.g. "2 OpenMP threads" or "NVIDIA H100 80GB HBM3 (sm_90)"
+    // Divergence, flagged on the device by softmax_xent and read at sync: training loss calls
+    // (those with dlogits) so far, and the 1-based index of the first whose loss was not finite
+    // (0: none). Current after each sync; sync then returns CNN_ERR_DIVERGED once.
+    long loss_calls, nonfinite_loss_call;
 };
 
 // Creates a backend by name ("cpu" or "cuda") with the named GEMM (NULL:

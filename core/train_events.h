@@ -5,6 +5,7 @@
 #ifndef CNN_TRAIN_EVENTS_H
 #define CNN_TRAIN_EVENTS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -28,6 +29,9 @@ typedef struct {
     float lr, momentum, weight_decay;
     uint64_t seed;       // initialisation and shuffling
     cnn_step_kind step;  // how each training step runs (CNN_STEP_AUTO: the fastest the backend and model allow)
+    // NULL, or a flag a signal handler sets (to the signal number): training stops at the next
+    // step boundary once it is non-zero, and the result says so (interrupted).
+    const volatile sig_atomic_t *stop;
 } cnn_train_config;
 
 // One evaluation on the whole test set.
@@ -54,6 +58,7 @@ typedef struct {
     double total_s;          // seconds from the start to the end of training
     double eval_s;           // of which in evaluations (total_s - eval_s: the training steps)
     int n_evals;
+    int interrupted;         // the value of *cfg->stop that ended training early (a signal number), 0: none
 } cnn_train_result;
 
 // What observers are told when training begins.

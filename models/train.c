@@ -85,6 +85,7 @@ typedef struct {
     cnn_mlp_fused_args fused;  // the fused step's arguments (fused), steps set per launch
     double *row_stats;         // (batch, 2) the fused step's per-row loss and hit
     long fused_queued;         // fused: steps already queued beyond the loop's position
+    int batch;                 // the training batch size
 } train_state;
 
 static cnn_status upload_bytes(cnn_backend *be, const void *host, size_t bytes, uint8_t **dev) {
@@ -138,6 +139,7 @@ static cnn_status state_init(cnn_backend *be, const cnn_dataset *ds, int batch, 
     pixel_moments(&ds->train, &mean, &std);
     st->scale = (float)(1.0 / (255.0 * std));
     st->shift = (float)(-mean / std);
+    st->batch = batch;
     return CNN_OK;
 }
 
@@ -226,14 +228,18 @@ static cnn_status train_step(cnn_backend *be, cnn_model *m, const cnn_dataset *d
 // queues every step up to the next evaluation (eval_every, or the epoch's
 // end) and the calls in between only count them. The steps are queued, not
 // waited for.
+// A launch also ends at the next checkpoint (every `checkpoint_every` steps,
+// 0: none), so that a checkpoint never falls inside one.
 static cnn_status run_step(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
-                           train_state *st, long step, long s, long n) {
+                           train_state *st, long step, long s, long n, long checkpoint_every) {
     switch (st->step) {
     case CNN_STEP_FUSED:
         if (st->fused_queued == 0) {
-            long until = n - s; // to the epoch's end, or to the next evaluation before it
+            long until = n - s; // to the epoch's end, or to the next evaluation or checkpoint before it
             if (cfg->eval_every > 0 && cfg->eval_every - step % cfg->eval_every < until)
                 until = cfg->eval_every - step % cfg->eval_every;
+            if (checkpoint_every > 0 && checkpoint_every - step % checkpoint_every < until)
+                until = checkpoint_every - step % checkpoint_every;
             st->fused.steps = (int)until;
             CNN_TRY(be->ops->mlp_steps(be, &st->fused));
             st->fused_queued = until;
@@ -255,8 +261,8 @@ static cnn_status run_step(cnn_backend *be, cnn_model *m, const cnn_dataset *ds,
     }
 }
 
-static cnn_status set_cursor(cnn_backend *be, cnn_batch_cursor *dev, uint32_t n, uint64_t key) {
-    cnn_batch_cursor c = {cnn_perm_make(n, key), 0, 0};
+static cnn_status set_cursor(cnn_backend *be, cnn_batch_cursor *dev, uint32_t n, uint64_t key, uint32_t start) {
+    cnn_batch_cursor c = {cnn_perm_make(n, key), start, 0};
     return be->ops->upload(be, &c, dev, sizeof c);
 }
 
@@ -265,7 +271,7 @@ static cnn_status evaluate(cnn_backend *be, cnn_model *m, const cnn_dataset *ds,
                            long *hits) {
     const int n = ds->test.n, D = ds->test.rows * ds->test.cols;
     CNN_TRY(be->ops->fill(be, &st->stats[2], 2, 0.0f));
-    CNN_TRY(set_cursor(be, &st->cursor[1], (uint32_t)n, 0));
+    CNN_TRY(set_cursor(be, &st->cursor[1], (uint32_t)n, 0, 0));
     for (int start = 0; start < n; start += EVAL_BATCH) {
         int B = n - start < EVAL_BATCH ? n - start : EVAL_BATCH;
         CNN_TRY(be->ops->gather(be, st->test_images, st->test_labels, &st->cursor[1], st->X, st->y, B, D, st->scale,
@@ -303,21 +309,41 @@ static cnn_status check_compatible(cnn_backend *be, const cnn_model *m, const cn
             if (observers[o_]->call) observers[o_]->call(observers[o_]->user, __VA_ARGS__);                            \
     } while (0)
 
-// Syncs the device and returns the time: every window edge goes through here.
-static cnn_status edge(cnn_backend *be, double *t) {
-    CNN_TRY(be->ops->sync(be));
+// What a sync needs to name the step where training diverged: the backend's count of training
+// loss calls when this loop began, the step it began at, and the configuration.
+typedef struct {
+    long loss_base, step_base, steps_per_epoch;
+    float lr;
+} sync_ctx;
+
+// Syncs the device and returns the time: every window edge goes through here. A non-finite
+// training loss the backend flagged (softmax_xent) is reported with the step where it happened.
+static cnn_status edge(cnn_backend *be, const sync_ctx *sc, double *t) {
+    cnn_status s = be->ops->sync(be);
+    if (s == CNN_ERR_DIVERGED && sc && be->nonfinite_loss_call > sc->loss_base) {
+        long step = sc->step_base + (be->nonfinite_loss_call - sc->loss_base);
+        return cnn_error(CNN_ERR_DIVERGED,
+                         "training diverged: the training loss became non-finite at step %ld (epoch %ld): lower --lr "
+                         "(now %g)",
+                         step, (step - 1) / sc->steps_per_epoch + 1, (double)sc->lr);
+    }
+    if (s == CNN_ERR_DIVERGED)
+        return cnn_error(CNN_ERR_DIVERGED, "training diverged (the training loss became non-finite): lower --lr (now %g)",
+                         sc ? (double)sc->lr : 0.0);
+    CNN_TRY(s);
     *t = cnn_now_s();
     return CNN_OK;
 }
 
 // One evaluation window: edge, train-loss readout, test pass, edge, target check, observers.
 // The only place the host waits for the device.
-static cnn_status eval_window(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
-                              train_state *st, int epoch, long step, long steps_since_eval, double t0,
+static cnn_status eval_window(cnn_backend *be, const sync_ctx *sc, cnn_model *m, const cnn_dataset *ds,
+                              const cnn_train_config *cfg, train_state *st, int epoch, long step,
+                              long steps_since_eval, double t0,
                               const cnn_train_observer *const *observers, int n_observers, cnn_train_result *r) {
     const long steps_per_epoch = ds->train.n / cfg->batch;
     double t_eval, t;
-    CNN_TRY(edge(be, &t_eval));
+    CNN_TRY(edge(be, sc, &t_eval));
     NOTIFY(on_eval_begin, t_eval);
     float train_stats[2];
     CNN_TRY(be->ops->download(be, &st->stats[0], train_stats, sizeof train_stats));
@@ -327,7 +353,7 @@ static cnn_status eval_window(cnn_backend *be, cnn_model *m, const cnn_dataset *
     p.train_loss = train_stats[0] / ((double)steps_since_eval * cfg->batch);
     CNN_TRY(evaluate(be, m, ds, st, &p.test_loss, &p.test_hits));
     p.test_acc = (double)p.test_hits / (double)p.n_test;
-    CNN_TRY(edge(be, &t));
+    CNN_TRY(edge(be, sc, &t));
     r->eval_s += t - t_eval;
     p.elapsed_s = t - t0;
     if (!isfinite(p.train_loss))
@@ -347,44 +373,87 @@ static cnn_status eval_window(cnn_backend *be, cnn_model *m, const cnn_dataset *
     return CNN_OK;
 }
 
+// Saves a checkpoint at a step boundary: syncs, reads the training statistics, calls the hook.
+static cnn_status save_point(cnn_backend *be, const sync_ctx *sc, const cnn_train_hooks *h, train_state *st,
+                             int epoch, long s, long step, long steps_since_eval, double t_offset, double t0,
+                             const cnn_train_result *r) {
+    double t = 0.0;
+    CNN_TRY(edge(be, sc, &t));
+    cnn_train_progress p = {.step = step, .epoch = epoch, .steps_since_eval = steps_since_eval, .result = *r};
+    if (s == sc->steps_per_epoch) p.epoch = epoch + 1; // the epoch is done: the next one starts afresh
+    else p.cursor_start = (uint32_t)(s * (long)st->batch);
+    p.result.steps = step;
+    p.result.total_s = t_offset + (t - t0);
+    CNN_TRY(be->ops->download(be, &st->stats[0], p.train_stats, sizeof p.train_stats));
+    return h->save(h->user, &p);
+}
+
 static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
-                             const cnn_train_observer *const *observers, int n_observers, train_state *st,
-                             cnn_train_result *r) {
+                             const cnn_train_hooks *h, const cnn_train_observer *const *observers, int n_observers,
+                             train_state *st, cnn_train_result *r) {
     const long steps_per_epoch = ds->train.n / cfg->batch; // the last incomplete batch is dropped
     cnn_train_info info = {cfg,         ds->name,    be->name,   be->gemm->name,         be->device_desc, m->desc,
                            steps_per_epoch, ds->train.n, ds->test.n, cnn_step_name(st->step)};
     double t, t0;
-    CNN_TRY(edge(be, &t0));
+    CNN_TRY(edge(be, NULL, &t0));
+    const cnn_train_progress *from = h ? h->resume : NULL;
+    const sync_ctx sc_ = {be->loss_calls, from ? from->step : 0, steps_per_epoch, cfg->lr}, *sc = &sc_;
+    const double t_offset = from ? from->result.total_s : 0.0; // training time of the earlier segments
     NOTIFY(on_train_begin, &info, t0);
     long step = 0, steps_since_eval = 0;
     CNN_TRY(be->ops->fill(be, &st->stats[0], 2, 0.0f));
-    for (int epoch = 1; epoch <= cfg->max_epochs && !r->reached; epoch++) {
+    if (from) {
+        *r = from->result;
+        r->interrupted = 0;
+        step = from->step;
+        steps_since_eval = from->steps_since_eval;
+        CNN_TRY(be->ops->upload(be, from->train_stats, &st->stats[0], sizeof from->train_stats));
+    }
+    for (int epoch = from ? from->epoch : 1; epoch <= cfg->max_epochs && !r->reached && !r->interrupted; epoch++) {
+        if (cfg->stop && *cfg->stop) { // a signal between epochs: no empty epoch is started
+            r->interrupted = (int)*cfg->stop;
+            break;
+        }
         r->epochs = epoch;
-        CNN_TRY(set_cursor(be, &st->cursor[0], (uint32_t)ds->train.n, cnn_mix64(cfg->seed * 1000003u + epoch) | 1));
-        CNN_TRY(edge(be, &t));
+        const long s0 = from && epoch == from->epoch ? (long)from->cursor_start / cfg->batch : 0;
+        CNN_TRY(set_cursor(be, &st->cursor[0], (uint32_t)ds->train.n, cnn_mix64(cfg->seed * 1000003u + epoch) | 1,
+                           (uint32_t)(s0 * cfg->batch)));
+        CNN_TRY(edge(be, sc, &t));
         NOTIFY(on_epoch_begin, epoch, t);
-        for (long s = 0; s < steps_per_epoch && !r->reached; s++) {
-            CNN_TRY(run_step(be, m, ds, cfg, st, step, s, steps_per_epoch));
+        for (long s = s0; s < steps_per_epoch && !r->reached; s++) {
+            // A signal: stop at this step boundary (fused: at the end of the launch already queued), keep what was
+            // measured.
+            if (cfg->stop && *cfg->stop && st->fused_queued == 0) {
+                r->interrupted = (int)*cfg->stop;
+                if (h && h->save) CNN_TRY(save_point(be, sc, h, st, epoch, s, step, steps_since_eval, t_offset, t0, r));
+                break;
+            }
+            CNN_TRY(run_step(be, m, ds, cfg, st, step, s, steps_per_epoch, h ? h->checkpoint_every : 0));
             step++;
             steps_since_eval++;
             NOTIFY(on_step, epoch, s + 1, steps_per_epoch);
             bool last = s + 1 == steps_per_epoch;
-            if (!(last || (cfg->eval_every > 0 && step % cfg->eval_every == 0))) continue;
-            CNN_TRY(eval_window(be, m, ds, cfg, st, epoch, step, steps_since_eval, t0, observers, n_observers, r));
-            steps_since_eval = 0;
+            if (last || (cfg->eval_every > 0 && step % cfg->eval_every == 0)) {
+                CNN_TRY(eval_window(be, sc, m, ds, cfg, st, epoch, step, steps_since_eval, t0 - t_offset, observers,
+                                    n_observers, r));
+                steps_since_eval = 0;
+            }
+            if (h && h->save && (last || (h->checkpoint_every > 0 && step % h->checkpoint_every == 0)))
+                CNN_TRY(save_point(be, sc, h, st, epoch, s + 1, step, steps_since_eval, t_offset, t0, r));
         }
         r->steps = step;
-        CNN_TRY(edge(be, &t));
+        CNN_TRY(edge(be, sc, &t));
         NOTIFY(on_epoch_end, epoch, t);
     }
-    CNN_TRY(edge(be, &t));
-    r->total_s = t - t0;
+    CNN_TRY(edge(be, sc, &t));
+    r->total_s = t_offset + (t - t0);
     NOTIFY(on_train_end, r, t);
     return CNN_OK;
 }
 
-cnn_status cnn_train(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
-                     const cnn_train_observer *const *observers, int n_observers, cnn_train_result *r) {
+cnn_status cnn_train_hooked(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
+                            const cnn_train_hooks *hooks, const cnn_train_observer *const *observers,
+                            int n_observers, cnn_train_result *r) {
     memset(r, 0, sizeof *r);
     CNN_TRY(cnn_train_config_check(cfg));
     CNN_TRY(check_compatible(be, m, ds, cfg));
@@ -393,9 +462,14 @@ cnn_status cnn_train(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const
     cnn_status s = state_init(be, ds, cfg->batch, &st);
     if (s == CNN_OK) s = cnn_step_resolve(be, m, cfg->step, &st.step);
     if (s == CNN_OK && st.step == CNN_STEP_FUSED) s = fused_init(be, m, cfg, &st);
-    if (s == CNN_OK) s = train_loop(be, m, ds, cfg, observers, n_observers, &st, r);
+    if (s == CNN_OK) s = train_loop(be, m, ds, cfg, hooks, observers, n_observers, &st, r);
     state_free(be, &st);
     return s;
+}
+
+cnn_status cnn_train(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
+                     const cnn_train_observer *const *observers, int n_observers, cnn_train_result *r) {
+    return cnn_train_hooked(be, m, ds, cfg, NULL, observers, n_observers, r);
 }
 
 // Runs n steps from epoch position *pos (a new shuffle at each epoch's start), as cnn_train's loop does.
@@ -407,9 +481,9 @@ static cnn_status steps_from(cnn_backend *be, cnn_model *m, const cnn_dataset *d
         if (s == 0) {
             st->fused_queued = 0; // a launch never crosses an epoch: the cursor is reset between
             CNN_TRY(set_cursor(be, &st->cursor[0], (uint32_t)ds->train.n,
-                               cnn_mix64(cfg->seed * 1000003u + (uint64_t)(*pos / per_epoch) + 1) | 1));
+                               cnn_mix64(cfg->seed * 1000003u + (uint64_t)(*pos / per_epoch) + 1) | 1, 0));
         }
-        CNN_TRY(run_step(be, m, ds, cfg, st, *pos, s, s + (n - i) < per_epoch ? s + (n - i) : per_epoch));
+        CNN_TRY(run_step(be, m, ds, cfg, st, *pos, s, s + (n - i) < per_epoch ? s + (n - i) : per_epoch, 0));
     }
     return CNN_OK;
 }

@@ -32,8 +32,32 @@ cnn_train_config cnn_train_config_recipe(const char *dataset, const char *model)
 // Checks every field; the message names the option (--lr, --batch, ...).
 cnn_status cnn_train_config_check(const cnn_train_config *cfg);
 
+// Where a run stands at a step boundary: what a checkpoint saves besides the
+// parameter arena, and what a resumed run starts from.
+typedef struct {
+    long step;              // optimizer steps done
+    int epoch;              // the epoch the next step belongs to (1-based)
+    uint32_t cursor_start;  // that epoch's batch cursor (the shuffle itself comes from the seed and the epoch)
+    long steps_since_eval;  // steps whose training loss is summed in train_stats
+    float train_stats[2];   // the device's training loss sum and hits since the last evaluation
+    cnn_train_result result; // the result so far (total_s: seconds of training measured so far)
+} cnn_train_progress;
+
+// Checkpoints and resume (NULL members: none).
+typedef struct {
+    long checkpoint_every; // also call save every this many steps (0: at each epoch's end only)
+    // Called at each epoch's end (and every checkpoint_every steps) after a device sync; the model's
+    // arena is current. An error stops training.
+    cnn_status (*save)(void *user, const cnn_train_progress *p);
+    void *user;
+    const cnn_train_progress *resume; // start from here (the arena already holds the saved parameters)
+} cnn_train_hooks;
+
 // Trains model on ds with the backend until the target is reached or
 // max_epochs have run. The datasets are uploaded to the backend once.
+cnn_status cnn_train_hooked(cnn_backend *be, cnn_model *model, const cnn_dataset *ds, const cnn_train_config *cfg,
+                            const cnn_train_hooks *hooks, const cnn_train_observer *const *observers,
+                            int n_observers, cnn_train_result *out);
 cnn_status cnn_train(cnn_backend *be, cnn_model *model, const cnn_dataset *ds, const cnn_train_config *cfg,
                      const cnn_train_observer *const *observers, int n_observers, cnn_train_result *out);
 

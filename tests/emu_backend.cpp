@@ -31,7 +31,7 @@ struct emu_state {
     float *splitk;        // split-K partial sums
     size_t splitk_floats;
     double partial[LOSS_MAX_BLOCKS * 2];
-    int err;              // the DEVERR_* flag the kernels write
+    int err[ERRW_WORDS];  // the error word the kernels write (DEVERR_* code, loss counters)
 };
 
 emu_state *st(cnn_backend *be) { return (emu_state *)be->ctx; }
@@ -61,8 +61,14 @@ cnn_status emu_fill(cnn_backend *, float *x, size_t n, float value) {
 
 // As cuda_sync: reports (once) an error a kernel flagged.
 cnn_status emu_sync(cnn_backend *be) {
-    const int code = st(be)->err;
-    st(be)->err = DEVERR_NONE;
+    const int code = st(be)->err[ERRW_CODE];
+    st(be)->err[ERRW_CODE] = DEVERR_NONE;
+    be->loss_calls = st(be)->err[ERRW_LOSS_CALLS];
+    if (code == DEVERR_NONE && st(be)->err[ERRW_NONFINITE] > 0 && be->nonfinite_loss_call == 0) {
+        be->nonfinite_loss_call = st(be)->err[ERRW_NONFINITE];
+        return cnn_error(CNN_ERR_DIVERGED, "the training loss became non-finite at loss call %ld (emulated)",
+                         be->nonfinite_loss_call);
+    }
     if (code == DEVERR_LABEL) return cnn_error(CNN_ERR_INVALID_ARG, "softmax_xent: a label is outside [0, C) (emulated)");
     if (code == DEVERR_GATHER_RANGE) return cnn_error(CNN_ERR_INVALID_ARG, "gather: a batch ran past the end (emulated)");
     if (code != DEVERR_NONE) return cnn_error(CNN_ERR_INTERNAL, "emulator: unknown error code %d", code);
@@ -84,7 +90,7 @@ cnn_status emu_relu_backward(cnn_backend *, const float *y, const float *dy, flo
 cnn_status emu_softmax_xent(cnn_backend *be, const float *logits, const int32_t *labels, float *dlogits, float *stats,
                             int B, int C, float grad_scale) {
     return launched(launch_softmax_xent(logits, labels, B, C, grad_scale, dlogits, stats, st(be)->partial,
-                                        &st(be)->err, NULL),
+                                        st(be)->err, NULL),
                     "softmax_xent");
 }
 
@@ -103,7 +109,7 @@ cnn_status emu_sgd(cnn_backend *, const float *g, float *w, float *v, size_t n, 
 
 cnn_status emu_gather(cnn_backend *be, const uint8_t *images, const uint8_t *labels, cnn_batch_cursor *cursor, float *X,
                       int32_t *y, int B, int D, float scale, float shift, bool advance) {
-    return launched(launch_gather(images, labels, D, cursor, B, scale, shift, X, y, advance, &st(be)->err, NULL),
+    return launched(launch_gather(images, labels, D, cursor, B, scale, shift, X, y, advance, st(be)->err, NULL),
                     "gather");
 }
 
@@ -131,7 +137,7 @@ cnn_status emu_maxpool_backward(cnn_backend *, const float *dY, const int32_t *a
 // a->steps fused MLP steps (core/mlp_step.h): the CUDA backend's kernel on an emulated cooperative grid.
 cnn_status emu_mlp_steps(cnn_backend *be, const cnn_mlp_fused_args *a) {
     cnn_mlp_fused_args args = *a;
-    args.err = &st(be)->err;
+    args.err = st(be)->err; // the fused kernel writes the code word (ERRW_CODE)
     return launched(launch_mlp_step_fused(&args, NULL), "the fused MLP step");
 }
 

@@ -545,6 +545,42 @@ static void run_backend(const char *who, cnn_backend *be, case_result *ref, bool
     printf("%s: %d cases agree with the CPU%s, %d skipped\n", who, compared, bitwise ? " bit for bit" : "", skipped);
 }
 
+// Divergence: softmax_xent flags the first training call (one with dlogits) whose loss is not
+// finite; sync reports it once as CNN_ERR_DIVERGED with its index. A forward-only call with a
+// non-finite loss (an evaluation) neither counts nor flags.
+static void check_divergence_flag(const char *who, cnn_backend *be) {
+    enum { B = 8, C = 10 };
+    float z[B * C], stats[2] = {0, 0};
+    int32_t labels[B] = {0};
+    for (int i = 0; i < B * C; i++) z[i] = (float)(i % 7) * 0.1f;
+    dev_bufs d = {.be = be};
+    float *good = dev_put(&d, z, sizeof z);
+    z[3 * C + 4] = NAN;
+    float *bad = dev_put(&d, z, sizeof z), *dz = dev_put(&d, NULL, sizeof z), *ds = dev_put(&d, stats, sizeof stats);
+    int32_t *dl = dev_put(&d, labels, sizeof labels);
+    if (d.failed || be->ops->sync(be) != CNN_OK) {
+        fprintf(stderr, "  %s: divergence flag: setup failed: %s\n", who, cnn_last_error());
+        test_failures++;
+        dev_free_all(&d);
+        return;
+    }
+    const long base = be->loss_calls;
+    CHECK_OK(be->ops->softmax_xent(be, bad, dl, NULL, ds, B, C, 0.0f)); // an evaluation: not flagged
+    CHECK_OK(be->ops->softmax_xent(be, good, dl, dz, ds, B, C, 1.0f / B));
+    CHECK_OK(be->ops->softmax_xent(be, bad, dl, dz, ds, B, C, 1.0f / B));
+    CHECK_OK(be->ops->softmax_xent(be, good, dl, dz, ds, B, C, 1.0f / B));
+    cnn_status s = be->ops->sync(be);
+    if (s != CNN_ERR_DIVERGED || be->nonfinite_loss_call != base + 2 || be->loss_calls != base + 3) {
+        fprintf(stderr, "  %s: divergence flag: sync gave %s, call %ld of %ld (expected DIVERGED at %ld of %ld)\n",
+                who, cnn_status_name(s), be->nonfinite_loss_call, be->loss_calls, base + 2, base + 3);
+        test_failures++;
+    } else {
+        printf("  %s: a non-finite training loss is flagged at its call: %s\n", who, cnn_last_error());
+    }
+    CHECK(be->ops->sync(be) == CNN_OK); // reported once
+    dev_free_all(&d);
+}
+
 int main(void) {
     // Every op of the table has rows (mse, colsum, ... and the optional conv entries).
     for (int op = 0; op < CNN_OP_COUNT; op++)
@@ -571,6 +607,7 @@ int main(void) {
     cnn_backend *cpu1 = NULL;
     CHECK_OK(cnn_backend_create("cpu", NULL, 1, 0, &cpu1));
     if (cpu1) run_backend("cpu, 1 thread", cpu1, ref, true, NULL, NULL);
+    if (cpu1) check_divergence_flag("cpu", cpu1);
     cnn_backend_destroy(cpu1);
 
     cnn_backend *gpu = NULL, *gpu2 = NULL;
@@ -588,6 +625,7 @@ int main(void) {
         run_backend("cuda, second instance", gpu2, ref, false, first, NULL);
         run_backend("cuda, first again", gpu, ref, false, first, NULL);
         for (int i = 0; i < N_CASES; i++) result_free(&first[i]);
+        check_divergence_flag("cuda", gpu);
     } else if (s == CNN_ERR_UNSUPPORTED) {
         printf("cuda: not compared: %s\n", cnn_last_error());
     } else {
@@ -601,6 +639,7 @@ int main(void) {
     s = test_emu_backend_create(&emu);
     if (s == CNN_OK) {
         run_backend("cuda kernels, emulated", emu, ref, false, NULL, NULL);
+        check_divergence_flag("cuda kernels, emulated", emu);
         cnn_backend_destroy(emu);
     } else {
         printf("emulator: not compared: %s\n", cnn_last_error());

@@ -101,6 +101,7 @@ static void test_absent(void) {
     }
     // Asking for NVML explicitly is an error that says why.
     snprintf(o.meters, sizeof o.meters, "nvml");
+    snprintf(o.out_dir, sizeof o.out_dir, "%s/absent-nvml", tmp_root); // a directory of its own: the one above holds a record
     CHECK(cnn_energy_start(&o, "cuda", NULL, &s) == CNN_ERR_UNSUPPORTED && strstr(cnn_last_error(), "--meters nvml"));
 }
 

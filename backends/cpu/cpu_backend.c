@@ -46,8 +46,13 @@ static cnn_status cpu_fill(cnn_backend *be, float *x, size_t n, float value) {
     return CNN_OK;
 }
 
+// The ops run synchronously; sync only reports a non-finite training loss flagged by softmax_xent.
 static cnn_status cpu_sync(cnn_backend *be) {
-    (void)be;
+    if (be->nonfinite_loss_call > 0 && !cnn_cpu_ctx_of(be)->nonfinite_reported) {
+        cnn_cpu_ctx_of(be)->nonfinite_reported = 1;
+        return cnn_error(CNN_ERR_DIVERGED, "the training loss became non-finite at loss call %ld",
+                         be->nonfinite_loss_call);
+    }
     return CNN_OK;
 }
 
@@ -89,7 +94,6 @@ static cnn_status cpu_relu_backward(cnn_backend *be, const float *y, const float
 // result does not depend on the number of threads.
 static cnn_status cpu_softmax_xent(cnn_backend *be, const float *logits, const int32_t *labels, float *dlogits,
                                    float *stats, int B, int C, float grad_scale) {
-    (void)be;
     double loss = 0.0, correct = 0.0;
     for (int i = 0; i < B; i++) {
         const float *z = logits + (size_t)i * C;
@@ -114,6 +118,10 @@ static cnn_status cpu_softmax_xent(cnn_backend *be, const float *logits, const i
     }
     stats[0] += (float)loss;
     stats[1] += (float)correct;
+    if (dlogits) { // a training step: flag the first non-finite loss for the next sync
+        be->loss_calls++;
+        if (!isfinite(loss) && be->nonfinite_loss_call == 0) be->nonfinite_loss_call = be->loss_calls;
+    }
     return CNN_OK;
 }
 

@@ -160,6 +160,7 @@ typedef struct {
     const gemm_ukernel *kernel;   // the micro-kernel (and reorder loops) its GEMMs use
     _Atomic int64_t crowded_until; // gemm_packed: run on one thread until then (ns; see LATE_START_NS)
     _Atomic int64_t team_last_end; // gemm_packed: when its last team finished (ns)
+    int nonfinite_reported;       // sync has reported be->nonfinite_loss_call
 } cnn_cpu_ctx;
 
 static inline cnn_cpu_ctx *cnn_cpu_ctx_of(const cnn_backend *be) { return (cnn_cpu_ctx *)be->ctx; }

@@ -95,9 +95,15 @@ cnn_status cnn_cuda_check(cublasStatus_t s, const char *call, const char *file, 
 static cnn_cuda_state *state(cnn_backend *be) { return cnn_cuda_state_of(be); }
 
 // Reports (once) an error a kernel recorded in the mapped flag. Call after a stream synchronisation.
-static cnn_status take_device_error(cnn_cuda_state *st) {
+static cnn_status take_device_error(cnn_backend *be, cnn_cuda_state *st) {
     volatile int *flag = st->err_host;
-    const int code = *flag;
+    const int code = flag[ERRW_CODE];
+    const long nonfinite = flag[ERRW_NONFINITE];
+    be->loss_calls = flag[ERRW_LOSS_CALLS];
+    if (code == DEVERR_NONE && nonfinite > 0 && be->nonfinite_loss_call == 0) {
+        be->nonfinite_loss_call = nonfinite;
+        return cnn_error(CNN_ERR_DIVERGED, "the training loss became non-finite at loss call %ld", nonfinite);
+    }
     if (code == DEVERR_NONE) return CNN_OK;
     *flag = DEVERR_NONE;
     switch (code) {
@@ -172,7 +178,7 @@ static cnn_status cuda_upload(cnn_backend *be, const void *host_src, void *dst, 
     if (!bytes) return CNN_OK;
     CUDA_CHECK(cudaMemcpyAsync(dst, host_src, bytes, cudaMemcpyHostToDevice, st->stream));
     CUDA_CHECK(cudaStreamSynchronize(st->stream));
-    return take_device_error(st);
+    return take_device_error(be, st);
 }
 
 // Copies bytes from device src to host_dst after all queued work, and waits.
@@ -181,7 +187,7 @@ static cnn_status cuda_download(cnn_backend *be, const void *src, void *host_dst
     CNN_TRY(not_while_capturing(st, "download"));
     if (bytes) CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, st->stream));
     CUDA_CHECK(cudaStreamSynchronize(st->stream));
-    return take_device_error(st);
+    return take_device_error(be, st);
 }
 
 // src, dst are (bytes) of device memory: queued copy.
@@ -202,7 +208,7 @@ static cnn_status cuda_sync(cnn_backend *be) {
     cnn_cuda_state *st = state(be);
     CNN_TRY(not_while_capturing(st, "sync"));
     CUDA_CHECK(cudaStreamSynchronize(st->stream));
-    return take_device_error(st);
+    return take_device_error(be, st);
 }
 
 // ---- ops ------------------------------------------------------------------------
@@ -345,7 +351,7 @@ static cnn_status cuda_timer_stop(cnn_backend *be, void *timer, double *seconds)
     cudaEventDestroy(t->stop);
     free(t);
     *seconds = ms * 1e-3;
-    if (s == CNN_OK) s = take_device_error(state(be));
+    if (s == CNN_OK) s = take_device_error(be, state(be));
     return s;
 }
 
@@ -466,8 +472,8 @@ static cnn_status init_state(int device, cnn_cuda_state **out) {
     st->splitk_floats = SPLITK_FLOATS;
     INIT_CHECK(cudaMalloc(&st->splitk_ws, st->splitk_floats * sizeof(float)));
     INIT_CHECK(cudaMalloc(&st->loss_partials, (size_t)LOSS_MAX_BLOCKS * 2 * sizeof(double)));
-    INIT_CHECK(cudaHostAlloc(&st->err_host, sizeof(int), cudaHostAllocMapped));
-    *st->err_host = DEVERR_NONE;
+    INIT_CHECK(cudaHostAlloc(&st->err_host, ERRW_WORDS * sizeof(int), cudaHostAllocMapped));
+    memset(st->err_host, 0, ERRW_WORDS * sizeof(int));
     INIT_CHECK(cudaHostGetDevicePointer((void **)&st->err_dev, st->err_host, 0));
     *out = st;
     return CNN_OK;

@@ -39,7 +39,7 @@ struct cnn_cuda_state {
     float *splitk_ws;         // split-K partial sums for the small warp-tile GEMM
     size_t splitk_floats;
     double *loss_partials;    // (LOSS_MAX_BLOCKS, 2) per-block sums of the loss kernels
-    int *err_host;            // mapped pinned int: DEVERR_* code written by kernels
+    int *err_host;            // mapped pinned ints (ERRW_WORDS): DEVERR_* code and loss counters written by kernels
     int *err_dev;             // the same int as the kernels see it
     bool capturing;
 };

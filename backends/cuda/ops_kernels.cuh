@@ -25,6 +25,10 @@
 namespace cnn_cuda {
 
 enum { DEVERR_NONE = 0, DEVERR_LABEL = 1, DEVERR_GATHER_RANGE = 2 };
+// The error word is ERRW_WORDS ints: [ERRW_CODE] a DEVERR_* code; for divergence, [ERRW_LOSS_CALLS]
+// counts the training loss calls (those with dlogits) and [ERRW_NONFINITE] is the 1-based index of
+// the first whose loss sum was not finite (0: none). The host reads them at the next sync.
+enum { ERRW_CODE = 0, ERRW_NONFINITE = 1, ERRW_LOSS_CALLS = 2, ERRW_WORDS = 4 };
 
 constexpr int EW_THREADS = 256;     // element-wise kernels
 constexpr int EW_MAX_BLOCKS = 4096; // grid-stride beyond this
@@ -165,12 +169,18 @@ __global__ void __launch_bounds__(LOSS_WARPS * 32)
 }
 
 // partial is (nparts, 2), stats is (2): stats += the partial sums, added in slot order (one thread).
-__global__ void k_stats_finalize(const double *__restrict__ partial, int nparts, float *stats) {
+// err (the error word, or NULL) counts training calls and flags the first non-finite loss.
+__global__ void k_stats_finalize(const double *__restrict__ partial, int nparts, float *stats, int *err, int train) {
     if (blockIdx.x != 0 || threadIdx.x != 0) return;
     double l = 0.0, c = 0.0;
     for (int i = 0; i < nparts; i++) l += partial[2 * i], c += partial[2 * i + 1];
     stats[0] += (float)l;
     stats[1] += (float)c;
+    if (err && train) {
+        const int call = err[ERRW_LOSS_CALLS] + 1;
+        err[ERRW_LOSS_CALLS] = call;
+        if (!isfinite(l) && err[ERRW_NONFINITE] == 0) err[ERRW_NONFINITE] = call;
+    }
 }
 
 // X is (B,N), y is (N): y = beta y + column sums of X. Block (32,8), grid cdiv(N,32):
@@ -283,7 +293,8 @@ static inline cudaError_t launch_softmax_xent(const float *logits, const int32_t
                partial, err);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) return e;
-    cnn_launch(k_stats_finalize, dim3(1), dim3(1), s, (const double *)partial, blocks, stats);
+    cnn_launch(k_stats_finalize, dim3(1), dim3(1), s, (const double *)partial, blocks, stats, err,
+               dlogits != NULL ? 1 : 0);
     return cudaGetLastError();
 }
 
@@ -294,7 +305,7 @@ static inline cudaError_t launch_mse(const float *pred, const float *target, int
     cnn_launch(k_mse, dim3(blocks), dim3(LOSS_WARPS * 32), s, pred, target, B, C, grad_scale, dpred, partial);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) return e;
-    cnn_launch(k_stats_finalize, dim3(1), dim3(1), s, (const double *)partial, blocks, stats);
+    cnn_launch(k_stats_finalize, dim3(1), dim3(1), s, (const double *)partial, blocks, stats, (int *)NULL, 0);
     return cudaGetLastError();
 }
 

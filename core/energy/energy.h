@@ -42,6 +42,7 @@ typedef struct {
 
 struct cnn_energy_options {
     int enabled;              // 0 with --no-energy
+    int resume;               // cnn-train resume: out_dir holds this run's record, which the session continues
     char out_dir[1024];       // --out DIR; "": runs/<UTC timestamp> under the current directory
     int power_interval_ms;    // --power-interval-ms (default 100)
     double idle_seconds;      // --idle-seconds (default 2; 0 skips the idle baseline)
@@ -102,6 +103,9 @@ const cnn_train_observer *cnn_energy_observer(cnn_energy_session *s);
 cnn_status cnn_energy_finish(cnn_energy_session *s, FILE *out, const char **run_dir);
 
 void cnn_energy_free(cnn_energy_session *s);
+
+// The run directory (NULL for a NULL session).
+const char *cnn_energy_run_dir(const cnn_energy_session *s);
 
 // After cnn_energy_finish: one line with the energy (and climate impact) to
 // the target, or of the whole run, and the run directory (cnn-train --quiet).

@@ -67,6 +67,9 @@ cnn_status cnn_energy_write_file(const char *dir, const char *name, void (*fill)
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path ||
         (size_t)snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid()) >= sizeof tmp)
         return cnn_error(CNN_ERR_INVALID_ARG, "run directory path too long: %s", dir);
+    const char *inject = getenv("CNN_TEST_FAIL_RECORD"); // test hook: this file's write fails
+    if (inject && !strcmp(inject, name))
+        return cnn_error(CNN_ERR_IO, "writing %s failed: injected by CNN_TEST_FAIL_RECORD", path);
     FILE *f = fopen(tmp, "w");
     if (!f) return cnn_error(CNN_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
     fill(f, ctx);

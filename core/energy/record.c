@@ -2,7 +2,9 @@
 // watts, joules, provenance) and emissions.csv (CodeCarbon's columns), and
 // the order in which the record is written (run.json, by record_json.c,
 // last). Each file is written to a temporary name and renamed into place.
+#include <errno.h>
 #include <math.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -109,11 +111,24 @@ static void fill_power_csv(FILE *f, const void *ctx) {
 
 static void fill_emissions_csv(FILE *f, const void *ctx) { cnn_energy_emissions_csv(f, ctx); }
 
-cnn_status cnn_energy_write_record(const cnn_energy_session *s) {
-    CNN_TRY(cnn_energy_write_file(s->run_dir, "power.csv", fill_power_csv, s));
-    CNN_TRY(cnn_energy_write_file(s->run_dir, "epochs.csv", fill_epochs_csv, s));
-    CNN_TRY(cnn_energy_write_file(s->run_dir, "emissions.csv", fill_emissions_csv, s));
-    // run.json last: its presence says the record is complete.
+// Writes one CSV and notes its size and checksum for run.json.
+static cnn_status write_summed(cnn_energy_session *s, const char *name, void (*fill)(FILE *f, const void *ctx)) {
+    CNN_TRY(cnn_energy_write_file(s->run_dir, name, fill, s));
+    if (s->n_files == CNN_RECORD_MAX_FILES) return cnn_error(CNN_ERR_INTERNAL, "too many record files");
+    return cnn_record_file_sum(s->run_dir, name, &s->files[s->n_files++]);
+}
+
+cnn_status cnn_energy_write_record(cnn_energy_session *s) {
+    // A rewrite first removes the old run.json: a failure part-way leaves an incomplete record, never an old
+    // run.json beside new CSVs. run.json, last, names every other file with its checksum (record_dir.h).
+    char path[1200];
+    snprintf(path, sizeof path, "%s/run.json", s->run_dir);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return cnn_error(CNN_ERR_IO, "cannot replace %s: %s", path, strerror(errno));
+    s->n_files = 0;
+    CNN_TRY(write_summed(s, "power.csv", fill_power_csv));
+    CNN_TRY(write_summed(s, "epochs.csv", fill_epochs_csv));
+    CNN_TRY(write_summed(s, "emissions.csv", fill_emissions_csv));
     CNN_TRY(cnn_energy_write_file(s->run_dir, "run.json", cnn_energy_fill_run_json, s));
     return CNN_OK;
 }

@@ -143,6 +143,7 @@ static void jw_training(cnn_json_writer *w, const cnn_energy_session *s) {
     const cnn_energy_accounting *a = &s->acc;
     cnn_jw_object(w, "training");
     cnn_jw_bool(w, "finished", a->ended);
+    cnn_jw_bool(w, "interrupted", s->have_result && s->result.interrupted);
     cnn_jw_number(w, "duration_s", a->train.t1 - a->train.t0);
     cnn_jw_int(w, "epochs", a->n_epochs);
     cnn_jw_int(w, "steps", s->have_result ? s->result.steps : 0);
@@ -369,6 +370,7 @@ void cnn_energy_fill_run_json(FILE *f, const void *ctx) {
     cnn_jw_string(w, "run_id", s->run_id);
     cnn_jw_string(w, "created_utc", s->created_utc);
     cnn_jw_string(w, "tool", "cnn-train " CNN_VERSION);
+    cnn_record_write_files(w, s->files, s->n_files);
     jw_config(w, s);
     jw_energy_options(w, s);
     jw_hardware_meters(w, s);

@@ -470,6 +470,10 @@ cnn_status cnn_report_render_count(const char *run_dir, FILE *log, int *n_plots)
         cnn_json_free(run);
         return cnn_error(CNN_ERR_FORMAT, "report: %s is not a cnn-train run record (no \"format\" member)", path);
     }
+    if ((s = cnn_record_verify(run_dir, run)) != CNN_OK) { // one consistent record, not a mix of writes
+        cnn_json_free(run);
+        return s;
+    }
     pseries ser[MAX_SERIES];
     int n_ser = 0;
     snprintf(path, sizeof path, "%s/power.csv", run_dir);

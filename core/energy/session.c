@@ -226,6 +226,7 @@ cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_nam
     cnn_energy_session *s = calloc(1, sizeof *s);
     if (!s) return cnn_error(CNN_ERR_NOMEM, "out of memory starting the energy session");
     s->opt = *o;
+    s->lock_fd = -1;
     snprintf(s->backend, sizeof s->backend, "%s", backend_name ? backend_name : "cpu");
     cnn_hw_info_probe(&s->hw);
     make_run_id(s->run_id, sizeof s->run_id);
@@ -247,7 +248,7 @@ cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_nam
     if (st == CNN_OK) {
         struct stat dir_st;
         s->created_dir = stat(s->run_dir, &dir_st) != 0;
-        st = cnn_energy_mkdirs(s->run_dir);
+        st = cnn_record_dir_claim(s->run_dir, o->resume, &s->lock_fd); // this run's alone, writable, locked
     }
     if (st == CNN_OK) st = open_meters(s, log);
     if (st == CNN_OK) {
@@ -338,7 +339,7 @@ cnn_status cnn_energy_finish(cnn_energy_session *s, FILE *out, const char **run_
 void cnn_energy_free(cnn_energy_session *s) {
     if (!s) return;
     // a run that failed leaves no empty record directory behind (rmdir removes only an empty one)
-    if (s->created_dir && !s->written) rmdir(s->run_dir);
+    cnn_record_dir_release(s->run_dir, s->lock_fd, s->created_dir && !s->written);
     cnn_sampler_free(s->sampler); // stops the thread before the meters close
     for (int i = 0; i < s->n_meters; i++) cnn_meter_close(&s->meters[i]);
     cnn_energy_accounting_free(&s->acc);

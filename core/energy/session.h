@@ -7,6 +7,7 @@
 #include "core/energy/energy.h"
 #include "core/energy/impacts.h"
 #include "core/energy/meter.h"
+#include "core/energy/record_dir.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -61,6 +62,9 @@ struct cnn_energy_session {
 
     int created_dir; // the run directory did not exist before this session
     int written;     // the run record was written (else cnn_energy_free removes a directory it created, if empty)
+    int lock_fd;     // the run directory's lock (record_dir.h), held for the session; -1: none
+    cnn_record_file files[CNN_RECORD_MAX_FILES]; // the record's other files, as run.json names them
+    int n_files;
 
     // Computed by cnn_energy_finish.
     int finished;
@@ -86,7 +90,7 @@ void cnn_energy_note(cnn_energy_session *s, FILE *log, const char *fmt, ...)
     ;
 
 // The run record and the summary (record.c, summary.c).
-cnn_status cnn_energy_write_record(const cnn_energy_session *s);
+cnn_status cnn_energy_write_record(cnn_energy_session *s);
 void cnn_energy_fill_run_json(FILE *f, const void *ctx); // run.json (record_json.c)
 void cnn_energy_print_summary(const cnn_energy_session *s, FILE *out);
 // How many back-to-back repeats bring an energy j ± u taking time_s under 2% with >= 10 s of windows (-1: unknown).

@@ -11,6 +11,9 @@
 #include "models/train.h"
 #include "device.h"
 #include "explain.h"
+#include "interrupt.h"
+#include "models/checkpoint.h"
+#include "resume.h"
 #include "options.h"
 #include "progress.h"
 #include "report_sweep.h"
@@ -42,7 +45,11 @@ static int run_report(int argc, char **argv) {
 
 static void print_summary(const cli_options *o, const cnn_train_result *r) {
     printf("\n");
-    if (o->cfg.target_acc > 0) {
+    char sigbuf[32];
+    if (r->interrupted)
+        printf("interrupted by %s at epoch %d (step %ld): the record keeps what was measured\n",
+               cli_signal_name(r->interrupted, sigbuf, sizeof sigbuf), r->epochs, r->steps);
+    else if (o->cfg.target_acc > 0) {
         if (r->reached)
             printf("target %.4g reached at epoch %d (step %ld): %.2f s to target\n", o->cfg.target_acc,
                    r->target_epoch, r->target_step, r->time_to_target_s);
@@ -53,7 +60,7 @@ static void print_summary(const cli_options *o, const cnn_train_result *r) {
     printf("final test accuracy %.4f (best %.4f), test loss %.4f, after %d epoch%s, %ld steps, %.2f s of training\n",
            r->final_acc, r->best_acc, r->final_loss, r->epochs, r->epochs == 1 ? "" : "s", r->steps, r->total_s);
     printf("time in training steps %.3f s (%.3f s per epoch), in evaluations %.3f s\n", r->total_s - r->eval_s,
-           (r->total_s - r->eval_s) / r->epochs, r->eval_s);
+           (r->total_s - r->eval_s) / (r->epochs > 0 ? r->epochs : 1), r->eval_s);
     fflush(stdout);
 }
 
@@ -75,6 +82,8 @@ int cli_train(cli_options *o, void *energy_options) {
         s = cnn_model_create(be, o->model, 1, ds.train.rows, ds.train.cols, o->hidden, o->n_hidden, ds.n_classes,
                              o->cfg.seed, &model);
     eo->gpu_index = o->device_index >= 0 ? o->device_index : 0; // NVML measures the GPU that trains
+    o->cfg.stop = cli_interrupt_install(); // SIGINT, SIGTERM: stop at a step boundary, keep the record
+    if (s == CNN_OK && o->resume) s = cnn_checkpoint_restore(o->resume, be, &model, &ds);
     if (s == CNN_OK) s = cnn_energy_start(eo, o->backend, o->quiet ? NULL : stderr, &energy);
     if (s == CNN_OK) {
         progress_printer progress;
@@ -82,14 +91,19 @@ int cli_train(cli_options *o, void *energy_options) {
         progress.backend_why = o->backend_why;
         const cnn_train_observer *observers[2] = {&progress.observer, cnn_energy_observer(energy)};
         cnn_train_result r;
-        s = cnn_train(be, &model, &ds, &o->cfg, observers, 2, &r);
+        cli_checkpointer ckp = {cnn_energy_run_dir(energy), be, &model, &ds};
+        cnn_train_hooks hooks = {o->checkpoint_every, energy ? cli_checkpoint_save : NULL, &ckp,
+                                 o->resume ? &((cnn_checkpoint *)o->resume)->progress : NULL};
+        s = cnn_train_hooked(be, &model, &ds, &o->cfg, &hooks, observers, 2, &r);
         if (s == CNN_OK) {
             print_summary(o, &r);
             s = cnn_energy_finish(energy, o->quiet ? NULL : stdout, NULL);
             if (o->quiet) cnn_energy_print_brief(energy, stdout);
             if (s == CNN_OK) code = (o->cfg.target_acc > 0 && !r.reached) ? EXIT_NOT_REACHED : EXIT_REACHED;
+            if (s == CNN_OK && r.interrupted) code = 128 + r.interrupted; // as the shell reports a signal
         }
     }
+    cli_interrupt_restore();
     if (s != CNN_OK) code = fail(s);
     cnn_energy_free(energy);
     if (be) cnn_model_free(&model, be);
@@ -102,6 +116,8 @@ int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "report") == 0) return run_report(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "explain") == 0) return explain_main(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "sweep") == 0) return sweep_main(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "resume") == 0) return resume_main(argc, argv);
+    cli_checkpoint_args(argc - 1, argv + 1);
     cli_options o;
     cli_defaults(&o);
     cnn_energy_options eo;

@@ -141,7 +141,8 @@ static bool is_flag(const char *name) {
 static bool takes_value(const char *name) {
     static const char *const names[] = {"backend", "device", "gpu", "gemm", "step", "precision", "model", "hidden", "target-acc",
                                         "epochs", "batch", "batch-size", "test-batch-size", "lr", "momentum",
-                                        "weight-decay", "seed", "eval-every", "threads", "data-dir"};
+                                        "weight-decay", "seed", "eval-every", "threads", "data-dir", "precision",
+                                        "checkpoint-every"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i])) return true;
     return false;
@@ -242,6 +243,9 @@ static int apply(cli_options *o, const char *name, const char *value) {
         if (!parse_long(value, 0, LONG_MAX, &l))
             return usage_error("--seed must be a non-negative integer, got '%s'%s", value, "");
         c->seed = (uint64_t)l;
+    } else if (!strcmp(name, "checkpoint-every")) {
+        if (!parse_long(value, 0, 1000000000L, &o->checkpoint_every))
+            return usage_error("--checkpoint-every takes a number of steps >= 0, got '%s'", value, "");
     } else if (!strcmp(name, "eval-every")) {
         if (!parse_long(value, 0, 100000000, &l))
             return usage_error("--eval-every must be a number of steps >= 0, got '%s'%s", value, "");

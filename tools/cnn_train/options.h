@@ -26,6 +26,8 @@ typedef struct {
     int threads;           // 0: all cores
     const char *data_dir;  // NULL: look-up order (see README)
     bool quiet;
+    long checkpoint_every; // --checkpoint-every STEPS (0: at each epoch's end only)
+    void *resume;          // cnn-train resume: the checkpoint to continue from (cnn_checkpoint *), else NULL
     bool help, version;
     cnn_train_config cfg;
     void *energy;          // the energy hook's options (cnn_energy_options *)
