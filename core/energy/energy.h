@@ -91,6 +91,12 @@ typedef struct cnn_energy_session cnn_energy_session;
 cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_name, FILE *log,
                             cnn_energy_session **out);
 
+// Called once the backend has opened the device, before training: when the
+// idle baseline is measured now (no cache, or --idle-seconds given), measures
+// the device's idle with its context open too (docs/ENERGY.md, "Idle
+// baseline"). NULL s: nothing.
+cnn_status cnn_energy_device_ready(cnn_energy_session *s, FILE *log);
+
 // The observer the training loop calls at window edges. Never NULL.
 const cnn_train_observer *cnn_energy_observer(cnn_energy_session *s);
 

@@ -380,6 +380,7 @@ void cnn_energy_fill_run_json(FILE *f, const void *ctx) {
     jw_functional_unit(w, s);
     jw_impacts(w, s);
     jw_sampler(w, s);
+    cnn_energy_jw_repeats(w, s);
     cnn_jw_end_object(w);
     fputc('\n', f);
 }

@@ -183,6 +183,12 @@ static void obs_train_begin(void *user, const cnn_train_info *info, double t) {
         s->n_train = info->n_train;
         s->n_test = info->n_test;
     }
+    if (s->n_runs == s->cap_runs) { // once per run, before its first mark
+        int cap = s->cap_runs ? 2 * s->cap_runs : 8;
+        uint64_t *p = realloc(s->run_seeds, (size_t)cap * sizeof *p);
+        if (p) s->run_seeds = p, s->cap_runs = cap;
+    }
+    if (s->n_runs < s->cap_runs) s->run_seeds[s->n_runs++] = info && info->cfg ? info->cfg->seed : 0;
     push_event(s, CNN_EV_TRAIN_BEGIN, t, 0, NULL);
 }
 
@@ -199,7 +205,7 @@ static void obs_epoch_end(void *user, int epoch, double t) { push_event(user, CN
 
 static void obs_train_end(void *user, const cnn_train_result *r, double t) {
     cnn_energy_session *s = user;
-    if (r) {
+    if (r && !s->have_result) { // the first run's result (with --repeat, the others are in the events)
         s->result = *r;
         s->have_result = 1;
     }
@@ -317,6 +323,7 @@ cnn_status cnn_energy_finish(cnn_energy_session *s, FILE *out, const char **run_
         return cnn_error(CNN_ERR_INVALID_ARG,
                          "cnn_energy_finish: no training was recorded (the loop never called on_train_begin): pass "
                          "cnn_energy_observer(session) to cnn_train");
+    CNN_TRY(cnn_energy_repeats_account(&in, s->run_seeds, s->n_runs, &s->rep));
     if (!s->acc.ended) cnn_energy_note(s, NULL, "training did not finish normally: energies run to the end of the session");
 
     CNN_TRY(cnn_impact_factors_from_options(&s->opt, s->hw.logical_cpus, s->hw.n_gpus, s->hw.gpu_name, &s->factors));
@@ -341,6 +348,8 @@ void cnn_energy_free(cnn_energy_session *s) {
     cnn_sampler_free(s->sampler); // stops the thread before the meters close
     for (int i = 0; i < s->n_meters; i++) cnn_meter_close(&s->meters[i]);
     cnn_energy_accounting_free(&s->acc);
+    cnn_energy_repeats_free(&s->rep);
+    free(s->run_seeds);
     free(s->events);
     free(s);
 }

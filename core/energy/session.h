@@ -6,7 +6,9 @@
 #include "core/energy/accounting.h"
 #include "core/energy/energy.h"
 #include "core/energy/impacts.h"
+#include "core/energy/json.h"
 #include "core/energy/meter.h"
+#include "core/energy/repeats.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,7 +55,9 @@ struct cnn_energy_session {
     long steps_per_epoch;
     int n_train, n_test;
     int have_result;
-    cnn_train_result result;
+    cnn_train_result result; // the first run's
+    uint64_t *run_seeds;     // each run's seed, in order (cnn-train --repeat: several runs in one session)
+    int n_runs, cap_runs;
 
     char notes[CNN_ENERGY_MAX_NOTES][384];
     int n_notes;
@@ -67,7 +71,8 @@ struct cnn_energy_session {
     double t_stop;
     double steps[CNN_ENERGY_MAX_STEPS];
     int n_steps, steps_default;
-    cnn_energy_accounting acc;
+    cnn_energy_accounting acc; // the first run (the only one without --repeat)
+    cnn_energy_repeats rep;    // every run, the spanning window and the statistics across runs
     cnn_impact_factors factors;
     cnn_impacts impacts;      // of the functional unit (or the whole run when the target was not reached)
     int impacts_fu;           // 1: impacts are for the functional unit
@@ -89,6 +94,12 @@ void cnn_energy_note(cnn_energy_session *s, FILE *log, const char *fmt, ...)
 cnn_status cnn_energy_write_record(const cnn_energy_session *s);
 void cnn_energy_fill_run_json(FILE *f, const void *ctx); // run.json (record_json.c)
 void cnn_energy_print_summary(const cnn_energy_session *s, FILE *out);
+// An energy with its half-width as the terminal prints it ("12.34 ± 0.56", "3.1..4.9", "<= 0.41"; summary.c).
+const char *cnn_energy_fmt_ju(char *buf, size_t len, double j, double u);
+// The repeats' section of the summary (repeats_summary.c): nothing for a single run.
+void cnn_energy_print_repeats(const cnn_energy_session *s, FILE *out);
+// run.json's "repeats" section (repeats_json.c).
+void cnn_energy_jw_repeats(cnn_json_writer *w, const cnn_energy_session *s);
 // How many back-to-back repeats bring an energy j ± u taking time_s under 2% with >= 10 s of windows (-1: unknown).
 int cnn_energy_repeats_needed(double j, double u, double time_s);
 

@@ -30,6 +30,8 @@ static const char *fmt_ju(char *buf, size_t len, double j, double u) {
     return buf;
 }
 
+const char *cnn_energy_fmt_ju(char *buf, size_t len, double j, double u) { return fmt_ju(buf, len, j, u); }
+
 // Prints str right-aligned in width display columns (± is two bytes, one column).
 static void cell(FILE *out, int width, const char *str) {
     int cols = 0;
@@ -259,6 +261,7 @@ void cnn_energy_print_summary(const cnn_energy_session *s, FILE *out) {
     print_steps(s, out);
     print_functional_unit(s, out);
     print_impacts(s, out);
+    cnn_energy_print_repeats(s, out);
     print_sampler(s, out);
     fflush(out);
 }

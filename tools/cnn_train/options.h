@@ -26,6 +26,7 @@ typedef struct {
     int threads;           // 0: all cores
     const char *data_dir;  // NULL: look-up order (see README)
     bool quiet;
+    int repeat;            // --repeat N: N runs to the target in one process, seeds seed, seed+1, ... [1]
     bool help, version;
     cnn_train_config cfg;
     void *energy;          // the energy hook's options (cnn_energy_options *)
