@@ -117,6 +117,8 @@ void cnn_energy_print_brief(const cnn_energy_session *s, FILE *out);
 // the SVG plots (power.svg, accuracy_energy.svg, step_energy.svg) into DIR.
 // Says what it wrote on `log` unless NULL.
 cnn_status cnn_report_render(const char *run_dir, FILE *log);
+// The same with options: hide_idle drops the idle baseline's segment from power.svg (report --no-idle).
+cnn_status cnn_report_render_opts(const char *run_dir, int hide_idle, FILE *log, int *n_plots);
 // The same, also giving the number of plots written.
 cnn_status cnn_report_render_count(const char *run_dir, FILE *log, int *n_plots);
 

@@ -24,15 +24,17 @@ static int fail(cnn_status s) {
 }
 
 static int run_report(int argc, char **argv) {
-    if (argc != 3 || argv[2][0] == '-') {
-        fprintf(stderr, "cnn-train: usage: cnn-train report DIR (a run directory written by --out)\n");
+    int hide_idle = argc == 4 && strcmp(argv[3], "--no-idle") == 0; // power.svg without the idle segment
+    if ((argc != 3 && !hide_idle) || argv[2][0] == '-') {
+        fprintf(stderr, "cnn-train: usage: cnn-train report DIR [--no-idle] (a run directory written by --out)\n");
         return EXIT_USAGE;
     }
     // "DIR/" names the same directory as "DIR": drop trailing slashes so the paths printed read DIR/power.svg
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", argv[2]);
     for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--) dir[n - 1] = '\0';
-    cnn_status s = report_sweep_is_sweep(dir) ? report_sweep_render(dir, stdout) : cnn_report_render(dir, stdout);
+    cnn_status s = report_sweep_is_sweep(dir) ? report_sweep_render(dir, stdout)
+                                              : cnn_report_render_opts(dir, hide_idle, stdout, NULL);
     if (s != CNN_OK) {
         fprintf(stderr, "cnn-train: %s\n", cnn_last_error());
         return EXIT_ERROR;
