@@ -19,6 +19,10 @@ target_link_libraries(test_energy_fake_nvml PRIVATE m)
 cnn_add_test(test_energy_overhead test_energy_overhead.c)
 add_dependencies(test_energy_overhead test_energy_fake_nvml)
 set_tests_properties(test_energy_overhead PROPERTIES ENVIRONMENT "CNN_TEST_FAKE_NVML=$<TARGET_FILE:test_energy_fake_nvml>")
+# The idle baselines (machine, device open), their cache and --idle-seconds, on the fake NVML and the cpu-model.
+cnn_add_test(test_energy_idle test_energy_idle.c)
+add_dependencies(test_energy_idle test_energy_fake_nvml)
+set_tests_properties(test_energy_idle PROPERTIES ENVIRONMENT "CNN_TEST_FAKE_NVML=$<TARGET_FILE:test_energy_fake_nvml>")
 
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)

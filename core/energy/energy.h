@@ -45,6 +45,7 @@ struct cnn_energy_options {
     char out_dir[1024];       // --out DIR; "": runs/<UTC timestamp> under the current directory
     int power_interval_ms;    // --power-interval-ms (default 100)
     double idle_seconds;      // --idle-seconds (default 2; 0 skips the idle baseline)
+    int idle_forced;          // --idle-seconds given: measure the baseline now instead of reading its cache
     int n_acc_steps;          // --acc-steps; 0: the default ladder up to the target
     double acc_steps[CNN_ENERGY_MAX_STEPS];
     char meters[128];         // --meters: "auto" or a list of nvml, rapl, cpu-model

@@ -211,6 +211,7 @@ static void jw_idle(cnn_json_writer *w, const cnn_energy_session *s) {
         cnn_jw_number(w, "total_power_uncertainty_w", a->idle_total_u_w);
         cnn_jw_string(w, "provenance", cnn_provenance_name(a->total_prov));
     }
+    cnn_energy_jw_idle_source(w, s);
     cnn_jw_end_object(w);
 }
 

@@ -218,12 +218,6 @@ const cnn_train_observer *cnn_energy_observer(cnn_energy_session *s) { return s 
 
 // --- start / finish ------------------------------------------------------------
 
-static void sleep_s(double sec) {
-    struct timespec ts = {(time_t)sec, (long)((sec - floor(sec)) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
 cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_name, FILE *log,
                             cnn_energy_session **out) {
     *out = NULL;
@@ -272,15 +266,7 @@ cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_nam
         }
         fprintf(log, "energy: sampling every %d ms; run record in %s\n", o->power_interval_ms, s->run_dir);
     }
-    if (o->idle_seconds > 0) {
-        if (log) {
-            fprintf(log, "energy: measuring the idle baseline for %g s ...\n", o->idle_seconds);
-            fflush(log);
-        }
-        s->idle_t0 = cnn_now_s();
-        sleep_s(o->idle_seconds);
-        s->idle_t1 = cnn_now_s();
-    }
+    cnn_energy_idle_begin(s, log); // before the backend opens the device: the machine's idle
     s->observer = (cnn_train_observer){
         .user = s,
         .on_train_begin = obs_train_begin,
@@ -317,12 +303,14 @@ cnn_status cnn_energy_finish(cnn_energy_session *s, FILE *out, const char **run_
     cnn_energy_series series[CNN_ENERGY_MAX_METERS];
     for (int i = 0; i < s->n_meters; i++) series[i] = *cnn_sampler_series(s->sampler, i);
     cnn_energy_input in = {s->info, series, s->n_meters, s->events, s->n_events, s->idle_t0, s->idle_t1,
-                           s->steps, s->n_steps, target, s->t_stop};
+                           s->steps, s->n_steps, target, s->t_stop, NULL, NULL, 0};
+    if (s->idle_cached) in.idle_w = s->cached_w, in.idle_u_w = s->cached_u, in.idle_given_s = s->idle_cached_s;
     CNN_TRY(cnn_energy_account(&in, &s->acc));
     if (!s->acc.has_training)
         return cnn_error(CNN_ERR_INVALID_ARG,
                          "cnn_energy_finish: no training was recorded (the loop never called on_train_begin): pass "
                          "cnn_energy_observer(session) to cnn_train");
+    cnn_energy_idle_finish(s, &in);
     CNN_TRY(cnn_energy_repeats_account(&in, s->run_seeds, s->n_runs, &s->rep));
     if (!s->acc.ended) cnn_energy_note(s, NULL, "training did not finish normally: energies run to the end of the session");
 

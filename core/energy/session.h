@@ -42,7 +42,15 @@ struct cnn_energy_session {
     cnn_meter_info info[CNN_ENERGY_MAX_METERS];
     int n_meters;
     cnn_sampler *sampler;
-    double idle_t0, idle_t1;
+    double idle_t0, idle_t1;  // the machine's idle, measured now (before the backend opened the device)
+    double ctx_t0, ctx_t1;    // the device's idle with its context open, measured now
+    // The idle baselines (idle.c): measured now, read from the per-host cache, or none.
+    const char *idle_source;  // "measured now", "cached", "none"
+    char idle_cache_path[1300], idle_cached_utc[32];
+    double idle_cache_age_s, idle_cached_s;
+    int idle_cached, ctx_known;
+    double cached_w[CNN_ENERGY_MAX_METERS], cached_u[CNN_ENERGY_MAX_METERS];
+    double ctx_w[CNN_ENERGY_MAX_METERS], ctx_u[CNN_ENERGY_MAX_METERS]; // the device-open idle per meter
 
     cnn_energy_event *events;
     int n_events, cap_events;
@@ -89,6 +97,13 @@ void cnn_energy_note(cnn_energy_session *s, FILE *log, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+// The idle baselines (idle.c): at the start, the machine's (from the cache when it is valid, else measured,
+// sleeping o->idle_seconds); at the finish, the device-open idle and the cache update.
+void cnn_energy_idle_begin(cnn_energy_session *s, FILE *log);
+void cnn_energy_idle_finish(cnn_energy_session *s, const cnn_energy_input *in);
+// run.json's idle members saying how the baseline was obtained and the device-open idle (idle.c).
+void cnn_energy_jw_idle_source(cnn_json_writer *w, const cnn_energy_session *s);
 
 // The run record and the summary (record.c, summary.c).
 cnn_status cnn_energy_write_record(const cnn_energy_session *s);
