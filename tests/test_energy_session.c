@@ -161,6 +161,21 @@ static void check_report_errors(const char *tmp) {
     fputs("time,watts\n1,2\n", f);
     fclose(f);
     CHECK(cnn_report_render(dir, NULL) == CNN_ERR_FORMAT && strstr(cnn_last_error(), "header"));
+    // A non-finite value is refused with the file and line (it used to reach the SVG as x="-nan").
+    f = fopen(path, "w");
+    fputs("timestamp,meter,watts,joules,provenance\n0.1,cpu-model,2.5,0.25,estimated\n"
+          "nan,cpu-model,2.5,0.5,estimated\n", f);
+    fclose(f);
+    CHECK(cnn_report_render(dir, NULL) == CNN_ERR_FORMAT && strstr(cnn_last_error(), "power.csv line 3") &&
+          strstr(cnn_last_error(), "finite"));
+    f = fopen(path, "w");
+    fputs("timestamp,meter,watts,joules,provenance\n0.1,cpu-model,inf,0.25,estimated\n", f);
+    fclose(f);
+    CHECK(cnn_report_render(dir, NULL) == CNN_ERR_FORMAT && strstr(cnn_last_error(), "power.csv line 2"));
+    // Over 1 GiB: refused before it is read (a sparse file: no disk, no time).
+    CHECK(truncate(path, (off_t)1200 * 1024 * 1024) == 0);
+    CHECK(cnn_report_render(dir, NULL) == CNN_ERR_FORMAT && strstr(cnn_last_error(), "1 GiB"));
+    unlink(path);
     snprintf(path, sizeof path, "%s/power.svg", dir);
     CHECK(access(path, F_OK) != 0); // nothing written on failure
 }

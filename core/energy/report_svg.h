@@ -54,7 +54,7 @@ void cnn_svg_legend_box(FILE *f, int n, int width);
 void cnn_svg_legend_entry(FILE *f, int i, const char *color, const char *label, int dashed);
 // An error bar from y - u to y + u (clamped at 0) at x.
 void cnn_svg_error_bar(FILE *f, const cnn_svg_frame *fr, double X, double y, double u);
-// An energy as "j ± u J" when resolved, else the interval ("<= b J", "a..b J").
+// An energy as "j ± u J" when resolved, else the interval ("≤ b J", "a..b J"), ready for XML text.
 const char *cnn_svg_fmt_ju(char *buf, size_t len, double j, double u);
 // 1 when the JSON value is true.
 int cnn_json_true(const cnn_json *v);

@@ -144,7 +144,7 @@ const char *cnn_svg_fmt_ju(char *buf, size_t len, double j, double u) {
     if (!isfinite(j)) snprintf(buf, len, "-");
     else if (!isfinite(u)) snprintf(buf, len, "not bounded");
     else if (u < 0.1 * fabs(j) && j > 0) snprintf(buf, len, "%.4g ± %.2g J", j, u);
-    else if (j - u <= 0) snprintf(buf, len, "<= %.2g J", fmax(j + u, 0.0));
+    else if (j - u <= 0) snprintf(buf, len, "≤ %.2g J", fmax(j + u, 0.0)); // no bare "<" in XML text
     else snprintf(buf, len, "%.3g..%.3g J", j - u, j + u);
     return buf;
 }
