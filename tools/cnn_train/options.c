@@ -140,7 +140,7 @@ static bool is_flag(const char *name) {
 static bool takes_value(const char *name) {
     static const char *const names[] = {"backend", "device", "gpu", "gemm", "model", "hidden", "target-acc",
                                         "epochs", "batch", "batch-size", "test-batch-size", "lr", "momentum",
-                                        "weight-decay", "seed", "eval-every", "threads", "data-dir", "repeat"};
+                                        "weight-decay", "seed", "eval-every", "threads", "data-dir", "repeat", "precision"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i])) return true;
     return false;
