@@ -74,6 +74,16 @@ void cnn_svg_begin(FILE *f, const char *title, const cnn_report_ctx *c, const ch
     if (note && *note) caption_line(f, H - 12, "caption note", note);
 }
 
+// The axes' labels, closing the ticks' group.
+static void axis_labels(FILE *f, const char *xlabel, const char *ylabel) {
+    fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">", (ML + W - MR) / 2, H - MB + 36);
+    cnn_svg_text(f, xlabel);
+    fprintf(f, "</text>\n<text x=\"18\" y=\"%d\" text-anchor=\"middle\" transform=\"rotate(-90 18 %d)\">",
+            (MT + H - MB) / 2, (MT + H - MB) / 2);
+    cnn_svg_text(f, ylabel);
+    fprintf(f, "</text>\n</g>\n");
+}
+
 void cnn_svg_axes(FILE *f, const cnn_svg_frame *fr, const char *xlabel, const char *ylabel) {
     fprintf(f, "<g class=\"axes\" stroke=\"#444\" fill=\"none\">\n");
     fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>\n", ML, MT, W - ML - MR, H - MT - MB);
@@ -91,12 +101,7 @@ void cnn_svg_axes(FILE *f, const cnn_svg_frame *fr, const char *xlabel, const ch
         fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", ML - 6, Y + 4,
                 fabs(y) < 1e-12 * sy ? 0.0 : y);
     }
-    fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">", (ML + W - MR) / 2, H - MB + 36);
-    cnn_svg_text(f, xlabel);
-    fprintf(f, "</text>\n<text x=\"18\" y=\"%d\" text-anchor=\"middle\" transform=\"rotate(-90 18 %d)\">",
-            (MT + H - MB) / 2, (MT + H - MB) / 2);
-    cnn_svg_text(f, ylabel);
-    fprintf(f, "</text>\n</g>\n");
+    axis_labels(f, xlabel, ylabel);
 }
 
 void cnn_svg_bar_axes(FILE *f, const cnn_svg_frame *fr, const char *xlabel, const char *ylabel) {
@@ -108,12 +113,7 @@ void cnn_svg_bar_axes(FILE *f, const cnn_svg_frame *fr, const char *xlabel, cons
         fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", ML, Y, W - MR, Y);
         fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", ML - 6, Y + 4, y);
     }
-    fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">", (ML + W - MR) / 2, H - MB + 36);
-    cnn_svg_text(f, xlabel);
-    fprintf(f, "</text>\n<text x=\"18\" y=\"%d\" text-anchor=\"middle\" transform=\"rotate(-90 18 %d)\">",
-            (MT + H - MB) / 2, (MT + H - MB) / 2);
-    cnn_svg_text(f, ylabel);
-    fprintf(f, "</text>\n</g>\n");
+    axis_labels(f, xlabel, ylabel);
 }
 
 void cnn_svg_legend_box(FILE *f, int n, int width) {
