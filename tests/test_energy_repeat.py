@@ -93,6 +93,21 @@ def check_record(out):
     check(len(rows) == sum(r["epochs"] for r in runs), "epochs.csv does not hold every run's epochs")
 
 
+def check_no_idle(exe, out):
+    """report --no-idle: power.svg without the idle segment (it had one: the baseline was measured now)."""
+    import xml.etree.ElementTree as ET
+    svg = "{http://www.w3.org/2000/svg}"
+    root = ET.parse(os.path.join(out, "power.svg")).getroot()
+    check(any("idle" in (e.get("class") or "") for e in root.iter(svg + "rect")), "power.svg has no idle segment")
+    r = subprocess.run([exe, "report", out, "--no-idle"], capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0, f"report --no-idle exited with {r.returncode}: {r.stderr}")
+    root = ET.parse(os.path.join(out, "power.svg")).getroot()
+    check(not any("idle" in (e.get("class") or "").split() for e in root.iter(svg + "rect")),
+          "report --no-idle still draws the idle segment")
+    r = subprocess.run([exe, "report", out, "--bogus"], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, "report with a bad flag is not a usage error")
+
+
 def check_usage_errors(exe, data):
     for bad in (["--repeat", "0"], ["--repeat", "-1"], ["--repeat", "abc"], ["--repeat", "1001"],
                 ["--repeat", "2.5"], ["--repeat", "2"]):  # the last: no --target-acc
@@ -126,6 +141,7 @@ def main():
         check(r.returncode == 0, f"cnn-train report exited with {r.returncode}: {r.stderr}")
         for problem in test_energy_svg.check_run_dir(out) + test_energy_svg.check_repeats(out):
             check(False, problem)
+        check_no_idle(exe, out)
     check_usage_errors(exe, data)
     shutil.rmtree(out + "-cache", ignore_errors=True)
     if failures:

@@ -152,6 +152,9 @@ def check_run_dir(run_dir):
         n_epoch_marks = len(_find(power, "line", "epoch"))
         if n_epoch_marks != len(run["epochs"]):
             problems.append(f"power.svg: {n_epoch_marks} epoch marks for {len(run['epochs'])} epochs")
+        xs = [float(t.get("x")) for t in _find(power, "text", "epoch-label")]
+        if any(b - a < 28 for a, b in zip(xs, xs[1:])):
+            problems.append("power.svg: epoch labels closer than 28 px overlap")
         n_eval_marks = len(_find(power, "rect", "eval"))
         if n_eval_marks != len(run["evaluations"]):
             problems.append(f"power.svg: {n_eval_marks} evaluation marks for {len(run['evaluations'])} evaluations")

@@ -343,8 +343,7 @@ static void jw_functional_unit(cnn_json_writer *w, const cnn_energy_session *s) 
 }
 
 static void jw_sampler(cnn_json_writer *w, const cnn_energy_session *s) {
-    const cnn_energy_accounting *a = &s->acc;
-    double train_s = a->train.t1 - a->train.t0;
+    double train_s = cnn_energy_sampled_training_s(s);
     cnn_jw_object(w, "sampler");
     cnn_jw_int(w, "interval_ms", s->opt.power_interval_ms);
     cnn_jw_int(w, "reads", s->reads);

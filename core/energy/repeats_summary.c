@@ -7,6 +7,12 @@
 
 #include "core/energy/session.h"
 
+double cnn_energy_sampled_training_s(const cnn_energy_session *s) {
+    const cnn_energy_repeats *r = &s->rep;
+    if (r->n < 2) return s->acc.train.t1 - s->acc.train.t0;
+    return r->runs[r->n - 1].train.t1 - r->runs[0].train.t0;
+}
+
 static void print_runs(const cnn_energy_session *s, FILE *out) {
     const cnn_energy_repeats *r = &s->rep;
     char b[64];

@@ -111,6 +111,8 @@ void cnn_energy_fill_run_json(FILE *f, const void *ctx); // run.json (record_jso
 void cnn_energy_print_summary(const cnn_energy_session *s, FILE *out);
 // An energy with its half-width as the terminal prints it ("12.34 ± 0.56", "3.1..4.9", "<= 0.41"; summary.c).
 const char *cnn_energy_fmt_ju(char *buf, size_t len, double j, double u);
+// The training time the sampler's overhead is measured against: the first run's start to the last run's end.
+double cnn_energy_sampled_training_s(const cnn_energy_session *s);
 // The repeats' section of the summary (repeats_summary.c): nothing for a single run.
 void cnn_energy_print_repeats(const cnn_energy_session *s, FILE *out);
 // run.json's "repeats" section (repeats_json.c).

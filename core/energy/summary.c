@@ -254,8 +254,7 @@ static void print_impacts(const cnn_energy_session *s, FILE *out) {
 }
 
 static void print_sampler(const cnn_energy_session *s, FILE *out) {
-    const cnn_energy_accounting *a = &s->acc;
-    double train_s = a->train.t1 - a->train.t0;
+    double train_s = cnn_energy_sampled_training_s(s);
     double over = train_s > 0 ? 100.0 * (s->thread_cpu_s + s->mark_s) / train_s : 0.0;
     fprintf(out, "\nsampler: %ld meter reads, %ld window marks (mean %.2f us, longest %.1f us); overhead %.3f%% of "
                  "the training time (sampler thread CPU %.1f ms + marks %.3f ms over %.2f s)%s\n",
