@@ -19,6 +19,10 @@ target_link_libraries(test_energy_fake_nvml PRIVATE m)
 cnn_add_test(test_energy_overhead test_energy_overhead.c)
 add_dependencies(test_energy_overhead test_energy_fake_nvml)
 set_tests_properties(test_energy_overhead PROPERTIES ENVIRONMENT "CNN_TEST_FAKE_NVML=$<TARGET_FILE:test_energy_fake_nvml>")
+# The idle baselines (machine, device open), their cache and --idle-seconds, on the fake NVML and the cpu-model.
+cnn_add_test(test_energy_idle test_energy_idle.c)
+add_dependencies(test_energy_idle test_energy_fake_nvml)
+set_tests_properties(test_energy_idle PROPERTIES ENVIRONMENT "CNN_TEST_FAKE_NVML=$<TARGET_FILE:test_energy_fake_nvml>")
 
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
@@ -32,6 +36,11 @@ if(Python3_Interpreter_FOUND)
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_energy_e2e.py
                    $<TARGET_FILE:cnn-train> ${CMAKE_CURRENT_BINARY_DIR}/energy_e2e_run)
   set_tests_properties(test_energy_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+  # --repeat 3 end to end: the repeats section's statistics, epochs.csv's run column, the per-run plots.
+  add_test(NAME test_energy_repeat
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_energy_repeat.py
+                   $<TARGET_FILE:cnn-train> ${CMAKE_CURRENT_BINARY_DIR}/energy_repeat_run)
+  set_tests_properties(test_energy_repeat PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 else()
-  message(WARNING "python3 not found: test_energy_svg and test_energy_e2e are not registered")
+  message(WARNING "python3 not found: test_energy_svg, test_energy_e2e and test_energy_repeat are not registered")
 endif()

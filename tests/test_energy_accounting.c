@@ -93,7 +93,7 @@ static void test_accounting(void) {
         EV(CNN_EV_TRAIN_END, 113.0, 0),
     };
     double steps[] = {0.5, 0.9, 0.92, 0.95, 0.99};
-    cnn_energy_input in = {info, series, 2, ev, (int)(sizeof ev / sizeof ev[0]), 100.0, 101.0, steps, 5, 0.95, 0};
+    cnn_energy_input in = {info, series, 2, ev, (int)(sizeof ev / sizeof ev[0]), 100.0, 101.0, steps, 5, 0.95, 0, NULL, NULL, 0};
     cnn_energy_accounting a;
     CHECK_OK(cnn_energy_account(&in, &a));
     CHECK(a.has_training && a.ended);

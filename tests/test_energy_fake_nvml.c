@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #define OK 0
@@ -119,6 +120,13 @@ int nvmlDeviceGetTotalEnergyConsumption(void *dev, unsigned long long *mj) {
 int nvmlDeviceGetPowerUsage(void *dev, unsigned *mw) {
     if (dev != &device_tag) return ERROR_INVALID_ARGUMENT;
     block_s(1e-6 * knob("FAKE_NVML_POWER_READ_US"));
+    // FAKE_NVML_OPEN_FILE: once that file exists (a test creates it when "the device opens"), the power is
+    // FAKE_NVML_OPEN_POWER_W instead (access() is safe while the test's main thread runs).
+    const char *open_file = getenv("FAKE_NVML_OPEN_FILE");
+    if (open_file && *open_file && access(open_file, F_OK) == 0) {
+        *mw = (unsigned)llround(1e3 * knob("FAKE_NVML_OPEN_POWER_W"));
+        return OK;
+    }
     *mw = knob("FAKE_NVML_POWER_W") > 0 ? (unsigned)llround(1e3 * knob("FAKE_NVML_POWER_W")) : 150000;
     return OK;
 }

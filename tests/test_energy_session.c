@@ -124,7 +124,8 @@ static void check_run_json(const char *dir) {
     char *csv = slurp(dir, "epochs.csv", &len);
     CHECK(csv && strstr(csv, "cpu-model_j,cpu-model_uncertainty_j,cpu-model_provenance") &&
           strstr(csv, "total_j,total_uncertainty_j,total_provenance"));
-    CHECK(csv && strstr(csv, "\n1,") && strstr(csv, "\n2,") && strstr(csv, ",estimated,"));
+    CHECK(csv && !strncmp(csv, "run,epoch,", 10)); // the run column (cnn-train --repeat), then the epoch
+    CHECK(csv && strstr(csv, "\n1,1,") && strstr(csv, "\n1,2,") && strstr(csv, ",estimated,"));
     free(csv);
     csv = slurp(dir, "power.csv", &len);
     CHECK(csv && !strncmp(csv, "timestamp,meter,watts,joules,provenance\n", 40) && strstr(csv, ",cpu-model,"));
@@ -160,12 +161,28 @@ static void check_report_errors(const char *tmp) {
     fputs("time,watts\n1,2\n", f);
     fclose(f);
     CHECK(cnn_report_render(dir, NULL) == CNN_ERR_FORMAT && strstr(cnn_last_error(), "header"));
+    // A non-finite value is refused with the file and line (it used to reach the SVG as x="-nan").
+    f = fopen(path, "w");
+    fputs("timestamp,meter,watts,joules,provenance\n0.1,cpu-model,2.5,0.25,estimated\n"
+          "nan,cpu-model,2.5,0.5,estimated\n", f);
+    fclose(f);
+    CHECK(cnn_report_render(dir, NULL) == CNN_ERR_FORMAT && strstr(cnn_last_error(), "power.csv line 3") &&
+          strstr(cnn_last_error(), "finite"));
+    f = fopen(path, "w");
+    fputs("timestamp,meter,watts,joules,provenance\n0.1,cpu-model,inf,0.25,estimated\n", f);
+    fclose(f);
+    CHECK(cnn_report_render(dir, NULL) == CNN_ERR_FORMAT && strstr(cnn_last_error(), "power.csv line 2"));
+    // Over 1 GiB: refused before it is read (a sparse file: no disk, no time).
+    CHECK(truncate(path, (off_t)1200 * 1024 * 1024) == 0);
+    CHECK(cnn_report_render(dir, NULL) == CNN_ERR_FORMAT && strstr(cnn_last_error(), "1 GiB"));
+    unlink(path);
     snprintf(path, sizeof path, "%s/power.svg", dir);
     CHECK(access(path, F_OK) != 0); // nothing written on failure
 }
 
 int main(int argc, char **argv) {
     setenv("CNN_POWERCAP_ROOT", "/nonexistent/powercap", 1);
+    setenv("XDG_CACHE_HOME", "/tmp/cnn_energy_session_cache", 1); // the idle cache: never the user's
     char tmp[256];
     snprintf(tmp, sizeof tmp, "/tmp/cnn_energy_session_XXXXXX");
     CHECK(mkdtemp(tmp) != NULL);
@@ -241,11 +258,13 @@ int main(int argc, char **argv) {
 
     int n = 0;
     CHECK_OK(cnn_report_render_count(dir, stdout, &n));
-    CHECK(n == 3);
+    CHECK(n == 4); // a single run: no repeats plots
     CHECK(file_exists(dir, "power.svg") && file_exists(dir, "accuracy_energy.svg") && file_exists(dir, "step_energy.svg"));
+    CHECK(file_exists(dir, "epoch_energy.svg") && !file_exists(dir, "repeats_accuracy_energy.svg"));
     check_report_errors(tmp);
 
     char cmd[600];
+    CHECK(system("rm -rf /tmp/cnn_energy_session_cache") == 0);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     CHECK(system(cmd) == 0);
     return test_finish("test_energy_session");

@@ -79,6 +79,21 @@ for name in ("sweep_energy_target.svg", "sweep_pareto.svg", "sweep_budget.svg"):
         check(len(lines) >= 1, f"{name} has no curve")
         check(not os.path.exists(path + ".tmp"), f"{name}.tmp left behind")
 
+# --repeat 2: both repeats in one process (cnn-train --repeat), one run directory, the row from its statistics
+rout = os.path.join(work, "sweep_repeat")
+r = subprocess.run([binary, "sweep", "mnist", "--data-dir", data, "--precision", "fp32", "--batch", "512", "--lr",
+                    "0.1", "--epochs", "2", "--target-acc", "0.8", "--idle-seconds", "0", "--quiet", "--threads", "2",
+                    "--repeat", "2", "--out", rout], capture_output=True, text=True)
+check(r.returncode == 0, f"sweep --repeat 2 exited {r.returncode}: {r.stderr[-800:]}")
+if r.returncode == 0:
+    row = list(csv.DictReader(open(os.path.join(rout, "sweep.csv"))))[0]
+    run = json.load(open(os.path.join(row["dir"], "run.json")))
+    summ = run["repeats"]["summary"]
+    check(len(run["repeats"]["runs"]) == 2 and row["runs"] == "2", "sweep --repeat 2: not 2 runs in one record")
+    check(not os.path.exists(os.path.join(row["dir"], "rep1")), "sweep --repeat 2 still runs one process per repeat")
+    check(abs(float(row["energy_to_target_j"]) - summ["energy_to_target_j"]["mean"]) < 1e-6 * summ["energy_to_target_j"]["mean"],
+          "sweep --repeat 2: the row's energy is not the repeats' mean")
+
 # a bad list is a usage error of the sweep itself
 r = subprocess.run([binary, "sweep", "mnist", "--batch", "64,,128", "--out", os.path.join(work, "bad")],
                    capture_output=True, text=True)

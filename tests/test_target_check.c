@@ -47,7 +47,7 @@ static void test_accounting_boundary(void) {
     ev[3].kind = CNN_EV_TRAIN_END;
     ev[3].t = 4.0;
     double steps[] = {0.88};
-    cnn_energy_input in = {&info, &se, 1, ev, 4, 0, 0, steps, 1, 0.88, 0};
+    cnn_energy_input in = {&info, &se, 1, ev, 4, 0, 0, steps, 1, 0.88, 0, NULL, NULL, 0};
     cnn_energy_accounting a;
     CHECK_OK(cnn_energy_account(&in, &a));
     CHECK(a.target_reached);

@@ -54,6 +54,17 @@ static void close_epoch(const cnn_energy_input *in, const cnn_energy_accounting 
 
 // The idle baseline: mean power of each meter over the idle window, with its half-width.
 static void account_idle(const cnn_energy_input *in, cnn_energy_accounting *a) {
+    if (in->idle_w && in->idle_u_w) { // a baseline measured before this run (cached)
+        a->idle_measured = 1;
+        a->idle_s = in->idle_given_s;
+        for (int m = 0; m < in->n_meters; m++) {
+            a->idle_w[m] = in->idle_w[m];
+            a->idle_u_w[m] = in->idle_u_w[m];
+            a->idle_total_w += a->idle_w[m];
+            a->idle_total_u_w += a->idle_u_w[m];
+        }
+        return;
+    }
     if (!(in->idle_t1 > in->idle_t0)) return;
     cnn_energy_window w;
     cnn_energy_window_compute(in, in->idle_t0, in->idle_t1, &w);

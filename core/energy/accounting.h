@@ -51,6 +51,8 @@ typedef struct {
     int n_steps;
     double target_acc;            // <= 0: no target
     double end_t;                 // used as the end of training when no TRAIN_END event came (0: last event)
+    const double *idle_w, *idle_u_w; // (n_meters) idle powers known beforehand (a cached baseline); NULL: none
+    double idle_given_s;          // how long that baseline was measured
 } cnn_energy_input;
 
 typedef struct {

@@ -46,6 +46,7 @@ struct cnn_energy_options {
     char out_dir[1024];       // --out DIR; "": runs/<UTC timestamp> under the current directory
     int power_interval_ms;    // --power-interval-ms (default 100)
     double idle_seconds;      // --idle-seconds (default 2; 0 skips the idle baseline)
+    int idle_forced;          // --idle-seconds given: measure the baseline now instead of reading its cache
     int n_acc_steps;          // --acc-steps; 0: the default ladder up to the target
     double acc_steps[CNN_ENERGY_MAX_STEPS];
     char meters[128];         // --meters: "auto" or a list of nvml, rapl, cpu-model
@@ -92,6 +93,12 @@ typedef struct cnn_energy_session cnn_energy_session;
 cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_name, FILE *log,
                             cnn_energy_session **out);
 
+// Called once the backend has opened the device, before training: when the
+// idle baseline is measured now (no cache, or --idle-seconds given), measures
+// the device's idle with its context open too (docs/ENERGY.md, "Idle
+// baseline"). NULL s: nothing.
+cnn_status cnn_energy_device_ready(cnn_energy_session *s, FILE *log);
+
 // The observer the training loop calls at window edges. Never NULL.
 const cnn_train_observer *cnn_energy_observer(cnn_energy_session *s);
 
@@ -115,6 +122,8 @@ void cnn_energy_print_brief(const cnn_energy_session *s, FILE *out);
 // the SVG plots (power.svg, accuracy_energy.svg, step_energy.svg) into DIR.
 // Says what it wrote on `log` unless NULL.
 cnn_status cnn_report_render(const char *run_dir, FILE *log);
+// The same with options: hide_idle drops the idle baseline's segment from power.svg (report --no-idle).
+cnn_status cnn_report_render_opts(const char *run_dir, int hide_idle, FILE *log, int *n_plots);
 // The same, also giving the number of plots written.
 cnn_status cnn_report_render_count(const char *run_dir, FILE *log, int *n_plots);
 

@@ -112,6 +112,7 @@ int cnn_energy_parse_option(cnn_energy_options *o, const char *name, const char 
         if (!parse_num(value, &d) || d < 0 || d > 600)
             return bad("--%s must be in [0, 600] seconds (0 skips the idle baseline), got '%s'", name, value);
         o->idle_seconds = d;
+        o->idle_forced = 1;
     } else if (!strcmp(name, "acc-steps")) {
         double v[CNN_ENERGY_MAX_STEPS];
         int n = parse_list(value, v, CNN_ENERGY_MAX_STEPS);
@@ -192,7 +193,8 @@ void cnn_energy_print_usage(FILE *f) {
             "  --meters LIST           auto (default), or a list of nvml, rapl, cpu-model; auto uses NVML for\n"
             "                          --backend cuda and RAPL, else the estimated cpu-model, for the CPU\n"
             "  --power-interval-ms N   sampling interval of the meters (default 100)\n"
-            "  --idle-seconds S        idle baseline measured before training (default 2; 0 skips it)\n"
+            "  --idle-seconds S        measure the idle baselines now for S s each (default: the cached ones,\n"
+            "                          measured for 2 s when there is no cache or it is a week old; 0 skips)\n"
             "  --acc-steps LIST        accuracy steps, e.g. 0.90,0.95,0.96,0.97 (default: 0.5, 0.8, 0.9, 0.95,\n"
             "                          0.97, ... below --target-acc, then the target)\n"
             "  --pue X                 data-centre power usage effectiveness (default 1.0)\n"

@@ -36,8 +36,7 @@ static void csv_num(FILE *f, double v) {
 
 static void fill_epochs_csv(FILE *f, const void *ctx) {
     const cnn_energy_session *s = ctx;
-    const cnn_energy_accounting *a = &s->acc;
-    fputs("epoch,t_start_s,t_end_s,duration_s,train_loss,test_loss,test_acc", f);
+    fputs("run,epoch,t_start_s,t_end_s,duration_s,train_loss,test_loss,test_acc", f);
     for (int m = 0; m < s->n_meters; m++) {
         fputc(',', f);
         char col[64];
@@ -53,9 +52,12 @@ static void fill_epochs_csv(FILE *f, const void *ctx) {
     fputs(",total_j,total_uncertainty_j,total_provenance,above_idle_total_j,above_idle_total_uncertainty_j,eval_s,"
           "below_resolution\n",
           f);
+    int n_runs = s->rep.n > 0 ? s->rep.n : 1; // --repeat: every run's epochs, numbered from 1 by `run`
+    for (int run = 0; run < n_runs; run++) {
+    const cnn_energy_accounting *a = s->rep.n > 0 ? &s->rep.runs[run] : &s->acc;
     for (int k = 0; k < a->n_epochs; k++) {
         const cnn_energy_epoch_row *e = &a->epochs[k];
-        fprintf(f, "%d,", e->epoch);
+        fprintf(f, "%d,%d,", run + 1, e->epoch);
         csv_num(f, rel(s, e->w.t0));
         fputc(',', f);
         csv_num(f, rel(s, e->w.t1));
@@ -92,6 +94,7 @@ static void fill_epochs_csv(FILE *f, const void *ctx) {
             first = 0;
         }
         fputc('\n', f);
+    }
     }
 }
 

@@ -213,6 +213,7 @@ static void jw_idle(cnn_json_writer *w, const cnn_energy_session *s) {
         cnn_jw_number(w, "total_power_uncertainty_w", a->idle_total_u_w);
         cnn_jw_string(w, "provenance", cnn_provenance_name(a->total_prov));
     }
+    cnn_energy_jw_idle_source(w, s);
     cnn_jw_end_object(w);
 }
 
@@ -344,8 +345,7 @@ static void jw_functional_unit(cnn_json_writer *w, const cnn_energy_session *s) 
 }
 
 static void jw_sampler(cnn_json_writer *w, const cnn_energy_session *s) {
-    const cnn_energy_accounting *a = &s->acc;
-    double train_s = a->train.t1 - a->train.t0;
+    double train_s = cnn_energy_sampled_training_s(s);
     cnn_jw_object(w, "sampler");
     cnn_jw_int(w, "interval_ms", s->opt.power_interval_ms);
     cnn_jw_int(w, "reads", s->reads);
@@ -383,6 +383,7 @@ void cnn_energy_fill_run_json(FILE *f, const void *ctx) {
     jw_functional_unit(w, s);
     jw_impacts(w, s);
     jw_sampler(w, s);
+    cnn_energy_jw_repeats(w, s);
     cnn_jw_end_object(w);
     fputc('\n', f);
 }

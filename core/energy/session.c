@@ -184,6 +184,12 @@ static void obs_train_begin(void *user, const cnn_train_info *info, double t) {
         s->n_train = info->n_train;
         s->n_test = info->n_test;
     }
+    if (s->n_runs == s->cap_runs) { // once per run, before its first mark
+        int cap = s->cap_runs ? 2 * s->cap_runs : 8;
+        uint64_t *p = realloc(s->run_seeds, (size_t)cap * sizeof *p);
+        if (p) s->run_seeds = p, s->cap_runs = cap;
+    }
+    if (s->n_runs < s->cap_runs) s->run_seeds[s->n_runs++] = info && info->cfg ? info->cfg->seed : 0;
     push_event(s, CNN_EV_TRAIN_BEGIN, t, 0, NULL);
 }
 
@@ -200,7 +206,7 @@ static void obs_epoch_end(void *user, int epoch, double t) { push_event(user, CN
 
 static void obs_train_end(void *user, const cnn_train_result *r, double t) {
     cnn_energy_session *s = user;
-    if (r) {
+    if (r && !s->have_result) { // the first run's result (with --repeat, the others are in the events)
         s->result = *r;
         s->have_result = 1;
     }
@@ -212,12 +218,6 @@ static const cnn_train_observer no_observer = {0};
 const cnn_train_observer *cnn_energy_observer(cnn_energy_session *s) { return s ? &s->observer : &no_observer; }
 
 // --- start / finish ------------------------------------------------------------
-
-static void sleep_s(double sec) {
-    struct timespec ts = {(time_t)sec, (long)((sec - floor(sec)) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
 
 cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_name, FILE *log,
                             cnn_energy_session **out) {
@@ -268,15 +268,7 @@ cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_nam
         }
         fprintf(log, "energy: sampling every %d ms; run record in %s\n", o->power_interval_ms, s->run_dir);
     }
-    if (o->idle_seconds > 0) {
-        if (log) {
-            fprintf(log, "energy: measuring the idle baseline for %g s ...\n", o->idle_seconds);
-            fflush(log);
-        }
-        s->idle_t0 = cnn_now_s();
-        sleep_s(o->idle_seconds);
-        s->idle_t1 = cnn_now_s();
-    }
+    cnn_energy_idle_begin(s, log); // before the backend opens the device: the machine's idle
     s->observer = (cnn_train_observer){
         .user = s,
         .on_train_begin = obs_train_begin,
@@ -313,12 +305,15 @@ cnn_status cnn_energy_finish(cnn_energy_session *s, FILE *out, const char **run_
     cnn_energy_series series[CNN_ENERGY_MAX_METERS];
     for (int i = 0; i < s->n_meters; i++) series[i] = *cnn_sampler_series(s->sampler, i);
     cnn_energy_input in = {s->info, series, s->n_meters, s->events, s->n_events, s->idle_t0, s->idle_t1,
-                           s->steps, s->n_steps, target, s->t_stop};
+                           s->steps, s->n_steps, target, s->t_stop, NULL, NULL, 0};
+    if (s->idle_cached) in.idle_w = s->cached_w, in.idle_u_w = s->cached_u, in.idle_given_s = s->idle_cached_s;
     CNN_TRY(cnn_energy_account(&in, &s->acc));
     if (!s->acc.has_training)
         return cnn_error(CNN_ERR_INVALID_ARG,
                          "cnn_energy_finish: no training was recorded (the loop never called on_train_begin): pass "
                          "cnn_energy_observer(session) to cnn_train");
+    cnn_energy_idle_finish(s, &in);
+    CNN_TRY(cnn_energy_repeats_account(&in, s->run_seeds, s->n_runs, &s->rep));
     if (!s->acc.ended) cnn_energy_note(s, NULL, "training did not finish normally: energies run to the end of the session");
 
     CNN_TRY(cnn_impact_factors_from_options(&s->opt, s->hw.logical_cpus, s->hw.n_gpus, s->hw.gpu_name, &s->factors));
@@ -343,6 +338,8 @@ void cnn_energy_free(cnn_energy_session *s) {
     cnn_sampler_free(s->sampler); // stops the thread before the meters close
     for (int i = 0; i < s->n_meters; i++) cnn_meter_close(&s->meters[i]);
     cnn_energy_accounting_free(&s->acc);
+    cnn_energy_repeats_free(&s->rep);
+    free(s->run_seeds);
     free(s->events);
     free(s);
 }

@@ -6,8 +6,10 @@
 #include "core/energy/accounting.h"
 #include "core/energy/energy.h"
 #include "core/energy/impacts.h"
+#include "core/energy/json.h"
 #include "core/energy/meter.h"
 #include "core/energy/record_dir.h"
+#include "core/energy/repeats.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,7 +43,15 @@ struct cnn_energy_session {
     cnn_meter_info info[CNN_ENERGY_MAX_METERS];
     int n_meters;
     cnn_sampler *sampler;
-    double idle_t0, idle_t1;
+    double idle_t0, idle_t1;  // the machine's idle, measured now (before the backend opened the device)
+    double ctx_t0, ctx_t1;    // the device's idle with its context open, measured now
+    // The idle baselines (idle.c): measured now, read from the per-host cache, or none.
+    const char *idle_source;  // "measured now", "cached", "none"
+    char idle_cache_path[1300], idle_cached_utc[32];
+    double idle_cache_age_s, idle_cached_s;
+    int idle_cached, ctx_known;
+    double cached_w[CNN_ENERGY_MAX_METERS], cached_u[CNN_ENERGY_MAX_METERS];
+    double ctx_w[CNN_ENERGY_MAX_METERS], ctx_u[CNN_ENERGY_MAX_METERS]; // the device-open idle per meter
 
     cnn_energy_event *events;
     int n_events, cap_events;
@@ -54,7 +64,9 @@ struct cnn_energy_session {
     long steps_per_epoch;
     int n_train, n_test;
     int have_result;
-    cnn_train_result result;
+    cnn_train_result result; // the first run's
+    uint64_t *run_seeds;     // each run's seed, in order (cnn-train --repeat: several runs in one session)
+    int n_runs, cap_runs;
 
     char notes[CNN_ENERGY_MAX_NOTES][384];
     int n_notes;
@@ -71,7 +83,8 @@ struct cnn_energy_session {
     double t_stop;
     double steps[CNN_ENERGY_MAX_STEPS];
     int n_steps, steps_default;
-    cnn_energy_accounting acc;
+    cnn_energy_accounting acc; // the first run (the only one without --repeat)
+    cnn_energy_repeats rep;    // every run, the spanning window and the statistics across runs
     cnn_impact_factors factors;
     cnn_impacts impacts;      // of the functional unit (or the whole run when the target was not reached)
     int impacts_fu;           // 1: impacts are for the functional unit
@@ -89,10 +102,25 @@ void cnn_energy_note(cnn_energy_session *s, FILE *log, const char *fmt, ...)
 #endif
     ;
 
+// The idle baselines (idle.c): at the start, the machine's (from the cache when it is valid, else measured,
+// sleeping o->idle_seconds); at the finish, the device-open idle and the cache update.
+void cnn_energy_idle_begin(cnn_energy_session *s, FILE *log);
+void cnn_energy_idle_finish(cnn_energy_session *s, const cnn_energy_input *in);
+// run.json's idle members saying how the baseline was obtained and the device-open idle (idle.c).
+void cnn_energy_jw_idle_source(cnn_json_writer *w, const cnn_energy_session *s);
+
 // The run record and the summary (record.c, summary.c).
 cnn_status cnn_energy_write_record(cnn_energy_session *s);
 void cnn_energy_fill_run_json(FILE *f, const void *ctx); // run.json (record_json.c)
 void cnn_energy_print_summary(const cnn_energy_session *s, FILE *out);
+// An energy with its half-width as the terminal prints it ("12.34 ± 0.56", "3.1..4.9", "<= 0.41"; summary.c).
+const char *cnn_energy_fmt_ju(char *buf, size_t len, double j, double u);
+// The training time the sampler's overhead is measured against: the first run's start to the last run's end.
+double cnn_energy_sampled_training_s(const cnn_energy_session *s);
+// The repeats' section of the summary (repeats_summary.c): nothing for a single run.
+void cnn_energy_print_repeats(const cnn_energy_session *s, FILE *out);
+// run.json's "repeats" section (repeats_json.c).
+void cnn_energy_jw_repeats(cnn_json_writer *w, const cnn_energy_session *s);
 // How many back-to-back repeats bring an energy j ± u taking time_s under 2% with >= 10 s of windows (-1: unknown).
 int cnn_energy_repeats_needed(double j, double u, double time_s);
 

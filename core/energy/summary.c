@@ -30,6 +30,8 @@ static const char *fmt_ju(char *buf, size_t len, double j, double u) {
     return buf;
 }
 
+const char *cnn_energy_fmt_ju(char *buf, size_t len, double j, double u) { return fmt_ju(buf, len, j, u); }
+
 // Prints str right-aligned in width display columns (± is two bytes, one column).
 static void cell(FILE *out, int width, const char *str) {
     int cols = 0;
@@ -74,11 +76,21 @@ static void print_meters(const cnn_energy_session *s, FILE *out) {
     if (s->n_meters == 0) fprintf(out, "  (none: no energy is measured)\n");
     for (int i = 0; i < s->n_notes; i++) fprintf(out, "note: %s\n", s->notes[i]);
     if (a->idle_measured) {
-        fprintf(out, "idle baseline over %.2f s:", a->idle_s);
+        if (!strcmp(s->idle_source, "cached"))
+            fprintf(out, "idle baseline of the machine (before the backend opened the device), cached from %s (%.1f h "
+                         "old, measured over %.2f s):", s->idle_cached_utc, s->idle_cache_age_s / 3600.0, a->idle_s);
+        else
+            fprintf(out, "idle baseline of the machine (before the backend opened the device), measured now over "
+                         "%.2f s:", a->idle_s);
         for (int m = 0; m < s->n_meters; m++)
             fprintf(out, " %s %s W;", s->info[m].name, fmt_ju(b1, sizeof b1, a->idle_w[m], a->idle_u_w[m]));
         fprintf(out, " total %s W (%s)\n", fmt_ju(b1, sizeof b1, a->idle_total_w, a->idle_total_u_w),
                 cnn_provenance_name(a->total_prov));
+        double cw = 0, cu = 0;
+        for (int m = 0; s->ctx_known && m < s->n_meters; m++) cw += s->ctx_w[m], cu += s->ctx_u[m];
+        if (s->ctx_known)
+            fprintf(out, "idle of the device with the backend's context open: total %s W (not subtracted)\n",
+                    fmt_ju(b1, sizeof b1, cw, cu));
     } else {
         fprintf(out, "idle baseline: not measured (--idle-seconds 0): no energy above idle\n");
     }
@@ -121,7 +133,8 @@ static void print_epochs(const cnn_energy_session *s, FILE *out) {
     print_epoch_row(s, out, "total", a->train.t1 - a->train.t0, NULL, &a->train, a->above_idle_total_j,
                     a->above_idle_total_u);
     if (a->idle_measured)
-        fprintf(out, "above idle: minus the idle baseline's %.1f W x duration\n", a->idle_total_w);
+        fprintf(out, "above idle: minus the machine's idle (before the device was opened, %s) %.1f W x duration\n",
+                s->idle_source, a->idle_total_w);
 }
 
 // share = m / c and the half-width of the interval it can take given m ± um and c ± uc.
@@ -241,8 +254,7 @@ static void print_impacts(const cnn_energy_session *s, FILE *out) {
 }
 
 static void print_sampler(const cnn_energy_session *s, FILE *out) {
-    const cnn_energy_accounting *a = &s->acc;
-    double train_s = a->train.t1 - a->train.t0;
+    double train_s = cnn_energy_sampled_training_s(s);
     double over = train_s > 0 ? 100.0 * (s->thread_cpu_s + s->mark_s) / train_s : 0.0;
     fprintf(out, "\nsampler: %ld meter reads, %ld window marks (mean %.2f us, longest %.1f us); overhead %.3f%% of "
                  "the training time (sampler thread CPU %.1f ms + marks %.3f ms over %.2f s)%s\n",
@@ -259,6 +271,7 @@ void cnn_energy_print_summary(const cnn_energy_session *s, FILE *out) {
     print_steps(s, out);
     print_functional_unit(s, out);
     print_impacts(s, out);
+    cnn_energy_print_repeats(s, out);
     print_sampler(s, out);
     fflush(out);
 }

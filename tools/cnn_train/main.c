@@ -27,15 +27,17 @@ static int fail(cnn_status s) {
 }
 
 static int run_report(int argc, char **argv) {
-    if (argc != 3 || argv[2][0] == '-') {
-        fprintf(stderr, "cnn-train: usage: cnn-train report DIR (a run directory written by --out)\n");
+    int hide_idle = argc == 4 && strcmp(argv[3], "--no-idle") == 0; // power.svg without the idle segment
+    if ((argc != 3 && !hide_idle) || argv[2][0] == '-') {
+        fprintf(stderr, "cnn-train: usage: cnn-train report DIR [--no-idle] (a run directory written by --out)\n");
         return EXIT_USAGE;
     }
     // "DIR/" names the same directory as "DIR": drop trailing slashes so the paths printed read DIR/power.svg
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", argv[2]);
     for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--) dir[n - 1] = '\0';
-    cnn_status s = report_sweep_is_sweep(dir) ? report_sweep_render(dir, stdout) : cnn_report_render(dir, stdout);
+    cnn_status s = report_sweep_is_sweep(dir) ? report_sweep_render(dir, stdout)
+                                              : cnn_report_render_opts(dir, hide_idle, stdout, NULL);
     if (s != CNN_OK) {
         fprintf(stderr, "cnn-train: %s\n", cnn_last_error());
         return EXIT_ERROR;
@@ -64,8 +66,44 @@ static void print_summary(const cli_options *o, const cnn_train_result *r) {
     fflush(stdout);
 }
 
+// One run: a model initialised with the run's seed, trained, its summary printed; *reached tells the target.
+// One run of --repeat (run 0 when there is none) on be, measured by the energy session: the model
+// from seed + run, trained (or, resuming, continued from the checkpoint) as o says; its result in *r.
+static cnn_status train_one(cli_options *o, cnn_backend *be, const cnn_dataset *ds, cnn_energy_session *energy,
+                            int run, cnn_train_result *r) {
+    cnn_train_config cfg = o->cfg;
+    cfg.seed = o->cfg.seed + (uint64_t)run;
+    if (o->repeat > 1 && !o->quiet) printf("\n== run %d of %d (seed %llu) ==\n", run + 1, o->repeat,
+                                          (unsigned long long)cfg.seed);
+    cnn_model model;
+    memset(&model, 0, sizeof model);
+    memset(r, 0, sizeof *r);
+    cnn_status s = cnn_model_create(be, o->model, 1, ds->train.rows, ds->train.cols, o->hidden, o->n_hidden,
+                                    ds->n_classes, cfg.seed, &model);
+    if (s == CNN_OK && o->resume) s = cnn_checkpoint_restore(o->resume, be, &model, ds);
+    if (s == CNN_OK) {
+        progress_printer progress;
+        progress_init(&progress, o->quiet);
+        progress.backend_why = o->backend_why;
+        const cnn_train_observer *observers[2] = {&progress.observer, cnn_energy_observer(energy)};
+        // Checkpoints belong to a single run: with --repeat the runs are not checkpointed.
+        cli_checkpointer ckp = {cnn_energy_run_dir(energy), be, &model, ds};
+        cnn_train_hooks hooks = {o->checkpoint_every, energy && o->repeat == 1 ? cli_checkpoint_save : NULL, &ckp,
+                                 o->resume ? &((cnn_checkpoint *)o->resume)->progress : NULL};
+        s = cnn_train_hooked(be, &model, ds, &cfg, &hooks, observers, 2, r);
+        if (s == CNN_OK) print_summary(o, r);
+    }
+    cnn_model_free(&model, be);
+    return s;
+}
+
 int cli_train(cli_options *o, void *energy_options) {
     cnn_energy_options *eo = energy_options;
+    if (o->resume && o->repeat > 1) {
+        fprintf(stderr, "cnn-train: a checkpoint continues one run; --repeat %d cannot be resumed (run it again)\n",
+                o->repeat);
+        return EXIT_USAGE;
+    }
     cnn_dataset_options dopt = {o->data_dir, 1, o->quiet};
     cnn_dataset ds;
     cnn_status s = cnn_dataset_load(o->dataset, &dopt, &ds);
@@ -73,40 +111,32 @@ int cli_train(cli_options *o, void *energy_options) {
 
     int code = EXIT_ERROR;
     cnn_backend *be = NULL;
-    cnn_model model;
-    memset(&model, 0, sizeof model);
     cnn_energy_session *energy = NULL;
-    s = cnn_backend_create(o->backend, o->precision_given ? NULL : o->gemm, o->threads, o->device_index, &be);
-    if (s == CNN_OK && o->precision_given) s = cnn_backend_select_precision(be, o->gemm, o->precision);
-    if (s == CNN_OK)
-        s = cnn_model_create(be, o->model, 1, ds.train.rows, ds.train.cols, o->hidden, o->n_hidden, ds.n_classes,
-                             o->cfg.seed, &model);
+    FILE *log = o->quiet ? NULL : stderr;
     eo->gpu_index = o->device_index >= 0 ? o->device_index : 0; // NVML measures the GPU that trains
+    // The idle baseline is the machine's: taken (or read from its cache) before the backend opens the device.
+    s = cnn_energy_start(eo, o->backend, log, &energy);
+    if (s == CNN_OK)
+        s = cnn_backend_create(o->backend, o->precision_given ? NULL : o->gemm, o->threads, o->device_index, &be);
+    if (s == CNN_OK && o->precision_given) s = cnn_backend_select_precision(be, o->gemm, o->precision);
+    if (s == CNN_OK) s = cnn_energy_device_ready(energy, log); // the device's idle with its context open
     o->cfg.stop = cli_interrupt_install(); // SIGINT, SIGTERM: stop at a step boundary, keep the record
-    if (s == CNN_OK && o->resume) s = cnn_checkpoint_restore(o->resume, be, &model, &ds);
-    if (s == CNN_OK) s = cnn_energy_start(eo, o->backend, o->quiet ? NULL : stderr, &energy);
-    if (s == CNN_OK) {
-        progress_printer progress;
-        progress_init(&progress, o->quiet);
-        progress.backend_why = o->backend_why;
-        const cnn_train_observer *observers[2] = {&progress.observer, cnn_energy_observer(energy)};
+    int all_reached = 1, interrupted = 0; // --repeat N: N runs back to back, one backend, one energy session
+    for (int k = 0; s == CNN_OK && k < o->repeat && !interrupted; k++) {
         cnn_train_result r;
-        cli_checkpointer ckp = {cnn_energy_run_dir(energy), be, &model, &ds};
-        cnn_train_hooks hooks = {o->checkpoint_every, energy ? cli_checkpoint_save : NULL, &ckp,
-                                 o->resume ? &((cnn_checkpoint *)o->resume)->progress : NULL};
-        s = cnn_train_hooked(be, &model, &ds, &o->cfg, &hooks, observers, 2, &r);
-        if (s == CNN_OK) {
-            print_summary(o, &r);
-            s = cnn_energy_finish(energy, o->quiet ? NULL : stdout, NULL);
-            if (o->quiet) cnn_energy_print_brief(energy, stdout);
-            if (s == CNN_OK) code = (o->cfg.target_acc > 0 && !r.reached) ? EXIT_NOT_REACHED : EXIT_REACHED;
-            if (s == CNN_OK && r.interrupted) code = 128 + r.interrupted; // as the shell reports a signal
-        }
+        s = train_one(o, be, &ds, energy, k, &r);
+        all_reached &= s == CNN_OK && r.reached;
+        interrupted = r.interrupted;
+    }
+    if (s == CNN_OK) {
+        s = cnn_energy_finish(energy, o->quiet ? NULL : stdout, NULL);
+        if (o->quiet) cnn_energy_print_brief(energy, stdout);
+        if (s == CNN_OK) code = (o->cfg.target_acc > 0 && !all_reached) ? EXIT_NOT_REACHED : EXIT_REACHED;
+        if (s == CNN_OK && interrupted) code = 128 + interrupted; // as the shell reports a signal
     }
     cli_interrupt_restore();
     if (s != CNN_OK) code = fail(s);
     cnn_energy_free(energy);
-    if (be) cnn_model_free(&model, be);
     cnn_backend_destroy(be);
     cnn_dataset_free(&ds);
     return code;

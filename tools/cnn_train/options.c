@@ -18,6 +18,7 @@ void cli_defaults(cli_options *o) {
     o->model = "mlp";
     o->hidden[0] = 512;
     o->n_hidden = 1;
+    o->repeat = 1;
     o->cfg = cnn_train_config_default();
 }
 
@@ -61,6 +62,9 @@ void cli_usage(FILE *f) {
             "  --seed=N               initialisation and shuffling seed [%llu]\n"
             "  --eval-every=STEPS     also evaluate every STEPS steps [0: at the end of each epoch]\n"
             "  --threads=N            CPU threads, 0 for all cores [0]\n"
+            "  --repeat=N             N independent runs to --target-acc in one process (seeds seed,\n"
+            "                         seed+1, ...), with statistics across runs [1]\n"
+            "  --no-graph             run the training step op by op (CUDA: no graph replay)\n"
             "  --step=auto|ops|graph|fused  how each training step runs: op by op, the ops captured\n"
             "                         once as a CUDA graph and replayed, or fused (CUDA, the MLP:\n"
             "                         whole steps in one persistent kernel launch) [auto: fused where\n"
@@ -141,8 +145,8 @@ static bool is_flag(const char *name) {
 static bool takes_value(const char *name) {
     static const char *const names[] = {"backend", "device", "gpu", "gemm", "step", "precision", "model", "hidden", "target-acc",
                                         "epochs", "batch", "batch-size", "test-batch-size", "lr", "momentum",
-                                        "weight-decay", "seed", "eval-every", "threads", "data-dir", "precision",
-                                        "checkpoint-every"};
+                                        "weight-decay", "seed", "eval-every", "threads", "data-dir", "repeat",
+                                        "precision", "checkpoint-every"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i])) return true;
     return false;
@@ -253,6 +257,10 @@ static int apply(cli_options *o, const char *name, const char *value) {
     } else if (!strcmp(name, "threads")) {
         if (!parse_long(value, 0, 1024, &l)) return usage_error("--threads must be in [0, 1024], got '%s'%s", value, "");
         o->threads = (int)l;
+    } else if (!strcmp(name, "repeat")) {
+        if (!parse_long(value, 1, 1000, &l))
+            return usage_error("--repeat must be a whole number of runs in [1, 1000], got '%s'%s", value, "");
+        o->repeat = (int)l;
     } else if (!strcmp(name, "data-dir")) {
         if (!*value) return usage_error("--data-dir needs a directory%s%s", "", "");
         o->data_dir = value;
@@ -287,6 +295,10 @@ int cli_parse(int argc, char **argv, int first, cli_options *o) {
     }
     int r = cli_parse_args(argc, argv, first, o);
     if (r) return r;
+    if (o->repeat > 1 && !(o->cfg.target_acc > 0))
+        return usage_error("--repeat measures time and energy to a target: give --target-acc too%s%s", "", "");
+    if (o->repeat > 1 && o->energy && !((cnn_energy_options *)o->energy)->enabled)
+        return usage_error("--repeat reports energy across runs: it cannot go with --no-energy%s%s", "", "");
     if (o->hidden_given && strcmp(o->model, "mlp") != 0)
         return usage_error("--hidden applies to --model=mlp only (--model=%s has a fixed table)%s", o->model, "");
     // the dataset's recipe supplies the batch size and learning rate the command line did not

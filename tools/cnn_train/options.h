@@ -28,6 +28,7 @@ typedef struct {
     bool quiet;
     long checkpoint_every; // --checkpoint-every STEPS (0: at each epoch's end only)
     void *resume;          // cnn-train resume: the checkpoint to continue from (cnn_checkpoint *), else NULL
+    int repeat;            // --repeat N: N runs to the target in one process, seeds seed, seed+1, ... [1]
     bool help, version;
     cnn_train_config cfg;
     void *energy;          // the energy hook's options (cnn_energy_options *)

@@ -3,7 +3,8 @@
 //
 // Runs every combination of the listed values as the normal training path
 // does one run (cli_train in main.c, with the energy hook), each in its own
-// directory DIR/<precision>-b<batch>-lr<lr>[/rep<r>], then reads what each
+// directory DIR/<precision>-b<batch>-lr<lr> (with --repeat N, one process
+// runs the N repeats: cnn-train --repeat), then reads what each
 // run recorded (run.json: reached, epochs, time and energy to target and its
 // uncertainty, final accuracy) and writes DIR/sweep.csv and DIR/sweep.json,
 // one row per configuration, and prints the table sorted by energy to
@@ -58,18 +59,6 @@ static int split_list(const char *option, const char *value, char *buf, size_t n
         p = comma + 1;
     }
     return k;
-}
-
-static double mean_sd(const double *x, int n, double *sd) {
-    double m = 0, v = 0;
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        if (!isnan(x[i])) m += x[i], k++;
-    m = k ? m / k : NAN;
-    for (int i = 0; i < n; i++)
-        if (!isnan(x[i])) v += (x[i] - m) * (x[i] - m);
-    *sd = k > 1 ? sqrt(v / (k - 1)) : NAN;
-    return m;
 }
 
 static cnn_status load_json(const char *path, cnn_json **out) {
@@ -142,60 +131,69 @@ static int make_dir(const char *path) {
     return mkdir(p, 0777) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-// Runs one configuration (repeats times) and fills its row.
+// With --repeat N: the statistics across the runs from run.json's "repeats" section (the mean energy from one
+// window spanning the N runs, its uncertainty that window's over N).
+static void read_repeats(const char *dir, sweep_row *row) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    cnn_json *j = NULL;
+    if (load_json(path, &j) != CNN_OK) return;
+    const cnn_json *sum = cnn_json_get(cnn_json_get(j, "repeats"), "summary");
+    const cnn_json *t = cnn_json_get(sum, "time_to_target_s"), *e = cnn_json_get(sum, "energy_to_target_j");
+    row->runs = (int)cnn_json_num(cnn_json_get(sum, "runs"));
+    row->reached = (int)cnn_json_num(cnn_json_get(sum, "reached"));
+    row->time_s = cnn_json_num(cnn_json_get(t, "mean")), row->time_sd = cnn_json_num(cnn_json_get(t, "stdev"));
+    row->energy_j = cnn_json_num(cnn_json_get(e, "mean")), row->energy_sd = cnn_json_num(cnn_json_get(e, "stdev"));
+    row->energy_unc_j = cnn_json_num(cnn_json_get(sum, "energy_to_target_mean_uncertainty_j"));
+    cnn_json_free(j);
+}
+
+// Runs one configuration, its repeats in one process (cnn-train --repeat N: one backend, one energy session,
+// the device kept warm), and fills its row from the run record.
 static void run_config(sweep_row *row, const char *out, int repeats, char **pass, int n_pass) {
-    double t[64], e[64], u[64];
+    char dir[1100], prec[64], batch[64], lr[64], outopt[1200], rep[32];
     row->status = "failed";
-    for (int r = 0; r < repeats; r++) {
-        char dir[1100], prec[64], batch[64], lr[64], outopt[1200];
-        if (repeats > 1) snprintf(dir, sizeof dir, "%s/%s/rep%d", out, row->name, r + 1);
-        else snprintf(dir, sizeof dir, "%s/%s", out, row->name);
-        if (r == 0) snprintf(row->dir, sizeof row->dir, "%s", dir);
-        snprintf(prec, sizeof prec, "--precision=%s", row->precision);
-        snprintf(batch, sizeof batch, "--batch=%s", row->batch);
-        snprintf(lr, sizeof lr, "--lr=%s", row->lr);
-        snprintf(outopt, sizeof outopt, "--out=%s", dir);
-        char *argv[MAX_ARGS + 8];
-        int argc = 0;
-        argv[argc++] = "cnn-train";
-        for (int i = 0; i < n_pass; i++) argv[argc++] = pass[i];
-        argv[argc++] = prec, argv[argc++] = batch, argv[argc++] = lr, argv[argc++] = outopt;
-        printf("\n== sweep: %s%s ==\n", row->name, repeats > 1 ? "" : "");
-        if (repeats > 1) printf("   repeat %d of %d\n", r + 1, repeats);
-        fflush(stdout);
-        cli_options o;
-        cli_defaults(&o);
-        cnn_energy_options eo;
-        cnn_energy_options_default(&eo);
-        o.energy = &eo;
-        cnn_clear_error();
-        int code = cli_parse(argc, argv, 1, &o);
-        if (code == 0) code = cli_resolve_device(&o);
-        if (code == 0 && make_dir(dir) != 0)
-            code = 1, cnn_error(CNN_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
-        if (code == 0) code = cli_train(&o, &eo);
-        if (code != 0 && code != 3) { // a usage error or a failed run: its message is the reason
-            snprintf(row->reason, sizeof row->reason, "%s",
-                     cnn_last_error()[0] ? cnn_last_error() : code == 2 ? "usage error" : "error");
-            row->status = "failed";
-            row->runs = r + 1;
-            return;
-        }
-        int reached, epochs;
-        double acc;
-        if (!read_run(dir, &reached, &epochs, &t[r], &e[r], &u[r], &acc, row->provenance, sizeof row->provenance))
-            snprintf(row->reason, sizeof row->reason, "no run record (the sweep needs the energy hook)");
-        if (r == 0) row->epochs = epochs, row->final_acc = acc;
-        row->reached += reached;
-        row->runs = r + 1;
+    snprintf(dir, sizeof dir, "%s/%s", out, row->name);
+    snprintf(row->dir, sizeof row->dir, "%s", dir);
+    snprintf(prec, sizeof prec, "--precision=%s", row->precision);
+    snprintf(batch, sizeof batch, "--batch=%s", row->batch);
+    snprintf(lr, sizeof lr, "--lr=%s", row->lr);
+    snprintf(outopt, sizeof outopt, "--out=%s", dir);
+    snprintf(rep, sizeof rep, "--repeat=%d", repeats);
+    char *argv[MAX_ARGS + 8];
+    int argc = 0;
+    argv[argc++] = "cnn-train";
+    for (int i = 0; i < n_pass; i++) argv[argc++] = pass[i];
+    argv[argc++] = prec, argv[argc++] = batch, argv[argc++] = lr, argv[argc++] = outopt;
+    if (repeats > 1) argv[argc++] = rep;
+    printf("\n== sweep: %s%s ==\n", row->name, repeats > 1 ? " (repeats in one process)" : "");
+    fflush(stdout);
+    cli_options o;
+    cli_defaults(&o);
+    cnn_energy_options eo;
+    cnn_energy_options_default(&eo);
+    o.energy = &eo;
+    cnn_clear_error();
+    int code = cli_parse(argc, argv, 1, &o);
+    if (code == 0) code = cli_resolve_device(&o);
+    if (code == 0 && make_dir(dir) != 0) code = 1, cnn_error(CNN_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    if (code == 0) code = cli_train(&o, &eo);
+    if (code != 0 && code != 3) { // a usage error or a failed run: its message is the reason
+        snprintf(row->reason, sizeof row->reason, "%s",
+                 cnn_last_error()[0] ? cnn_last_error() : code == 2 ? "usage error" : "error");
+        row->runs = 1;
+        return;
     }
+    int reached, epochs;
+    double t, e, u, acc;
+    if (!read_run(dir, &reached, &epochs, &t, &e, &u, &acc, row->provenance, sizeof row->provenance))
+        snprintf(row->reason, sizeof row->reason, "no run record (the sweep needs the energy hook)");
+    row->epochs = epochs, row->final_acc = acc, row->runs = 1, row->reached = reached;
+    row->time_s = t, row->energy_j = e, row->energy_unc_j = u, row->time_sd = row->energy_sd = NAN;
+    if (repeats > 1) read_repeats(dir, row);
     row->status = row->reached == repeats ? "reached" : "not reached";
     if (row->reached && row->reached < repeats)
         snprintf(row->reason, sizeof row->reason, "reached in %d of %d repeats", row->reached, repeats);
-    row->time_s = mean_sd(t, repeats, &row->time_sd);
-    row->energy_j = mean_sd(e, repeats, &row->energy_sd);
-    double unc_sd;
-    row->energy_unc_j = mean_sd(u, repeats, &unc_sd);
 }
 
 // Reached rows by energy to target, then not reached, then failed.
