@@ -24,3 +24,8 @@ if(CMAKE_CXX_COMPILER)
 else()
   message(STATUS "cnn-train: no C++ compiler, so the CUDA kernels' CPU emulation test is not built")
 endif()
+
+# --precision on CUDA: the table's defaults per precision (no GPU needed),
+# then (GPU) mma-tf32/mma-bf16/cuBLAS against the CPU's packed-tf32/packed-bf16
+# on the MLP's GEMMs, and bf16 training steps against the CPU's.
+cnn_add_test(test_cuda_precision ${CMAKE_CURRENT_SOURCE_DIR}/test_cuda_precision.c)

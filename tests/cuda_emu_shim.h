@@ -17,7 +17,10 @@
 //    keep its shared memory in the dynamic buffer: a static __shared__ array
 //    would be one array for all the concurrent blocks.
 // __syncthreads is a barrier over the block's threads, __shfl_xor_sync an
-// exchange through a barrier over the warp's. pthread barriers are full
+// exchange through a barrier over the warp's, and the tensor-core
+// instructions of backends/cuda/gemm/mma.cuh (mma_m16n8k8_tf32,
+// mma_m16n8k16_bf16) a gather of the 32 lanes' fragments through the same
+// kind of exchange (below). pthread barriers are full
 // memory barriers, so every write before a barrier is seen after it.
 //
 // What this cannot check: timing, memory-model subtleties of real hardware,
@@ -67,6 +70,12 @@ static dim3 blockDim, gridDim;
 
 enum { EMU_MAX_THREADS = 1024, EMU_MAX_GRID_THREADS = 4096 };
 
+// One lane's operands of an emulated mma instruction.
+struct emu_mma_frag {
+    uint32_t a[4], b[2];
+    float c[4];
+};
+
 // One block's synchronisation state and dynamic shared memory.
 struct emu_block {
     pthread_barrier_t barrier;
@@ -76,6 +85,7 @@ struct emu_block {
         float f;
         int i;
     } slots[EMU_MAX_THREADS];
+    emu_mma_frag mma[EMU_MAX_THREADS]; // the lanes' fragments of an mma instruction
     unsigned char *smem; // dynamic shared memory (cooperative launches)
 };
 
@@ -95,6 +105,78 @@ template <class T> static inline T __shfl_xor_sync(unsigned mask, T v, int lane_
     pthread_barrier_wait(&emu_blk->warp_barrier[warp]);
     return r;
 }
+
+// ---- tensor cores: mma.sync.aligned.m16n8k8 (tf32) and m16n8k16 (bf16), FP32 accumulation ----
+//
+// D (16x8) = A (16xK) B (Kx8) + C for one warp, every operand spread over the
+// lanes as the PTX ISA documents ("Matrix Fragments for mma.m16n8k8" and
+// "... mma.m16n8k16 with floating point type"), written here element by
+// element from those tables, independently of the kernels' word-wise
+// indexing (backends/cuda/gemm/mma.cuh), with groupID g = lane / 4 and
+// threadID_in_group t = lane % 4:
+//   tf32, A (16x8), registers a0..a3: row g for a0, a2, g + 8 for a1, a3;
+//         column t for a0, a1, t + 4 for a2, a3.
+//         B (8x8), b0, b1: row t for b0, t + 4 for b1; column g.
+//   bf16, A (16x16), elements a0..a7, two per register (a0, a1 in register
+//         0, the even element in the low half): row g for a0, a1, a4, a5,
+//         else g + 8; column 2t + (i & 1), plus 8 for i >= 4.
+//         B (16x8), b0..b3: row 2t + (i & 1), plus 8 for i >= 2; column g.
+//   C, D (16x8), c0..c3: row g for c0, c1, g + 8 for c2, c3; column 2t + (i & 1).
+// Each lane writes its fragments to the block's exchange slots; after a
+// barrier over the warp, every lane rebuilds A and B from all 32 and
+// computes its own four outputs; a second barrier keeps the slots until
+// every lane has read them. Inputs as the tensor core reads them: a .tf32
+// register's low 13 bits are not used (so a kernel that forgot to round
+// truncates, and the rounded-input test catches it), bf16 halves are
+// widened exactly. Products are exact in FP32 (at most 22 significant
+// bits); they are added to c in FP32 in order of k. The hardware adds in
+// another order (and groups of products at once): results agree within the
+// FP32 accumulation bound, not bit for bit.
+static inline void emu_mma(float d[4], const uint32_t a[4], const uint32_t b[2], bool bf16) {
+    const int warp = emu_tid / 32, lane = emu_tid % 32, K = bf16 ? 16 : 8;
+    emu_mma_frag *f = &emu_blk->mma[warp * 32];
+    memcpy(f[lane].a, a, sizeof f[lane].a);
+    memcpy(f[lane].b, b, sizeof f[lane].b);
+    memcpy(f[lane].c, d, sizeof f[lane].c);
+    pthread_barrier_wait(&emu_blk->warp_barrier[warp]);
+    float Am[16][16], Bm[16][8];
+    for (int l = 0; l < 32; l++) {
+        const int g = l / 4, t = l % 4;
+        uint32_t u;
+        if (bf16) {
+            for (int i = 0; i < 8; i++) {
+                const int row = (i < 2 || (i >= 4 && i < 6)) ? g : g + 8, col = 2 * t + (i & 1) + (i >= 4 ? 8 : 0);
+                u = ((f[l].a[i / 2] >> (16 * (i & 1))) & 0xffffu) << 16;
+                memcpy(&Am[row][col], &u, 4);
+            }
+            for (int i = 0; i < 4; i++) {
+                const int row = 2 * t + (i & 1) + (i >= 2 ? 8 : 0);
+                u = ((f[l].b[i / 2] >> (16 * (i & 1))) & 0xffffu) << 16;
+                memcpy(&Bm[row][g], &u, 4);
+            }
+        } else {
+            for (int i = 0; i < 4; i++) {
+                const int row = (i == 0 || i == 2) ? g : g + 8, col = i < 2 ? t : t + 4;
+                u = f[l].a[i] & ~0x1fffu;
+                memcpy(&Am[row][col], &u, 4);
+            }
+            for (int i = 0; i < 2; i++) {
+                u = f[l].b[i] & ~0x1fffu;
+                memcpy(&Bm[t + 4 * i][g], &u, 4);
+            }
+        }
+    }
+    const int g = lane / 4, t = lane % 4;
+    for (int i = 0; i < 4; i++) {
+        const int row = i < 2 ? g : g + 8, col = 2 * t + (i & 1);
+        float acc = f[lane].c[i];
+        for (int k = 0; k < K; k++) acc += Am[row][k] * Bm[k][col];
+        d[i] = acc;
+    }
+    pthread_barrier_wait(&emu_blk->warp_barrier[warp]);
+}
+static inline void mma_m16n8k8_tf32(float d[4], const uint32_t a[4], const uint32_t b[2]) { emu_mma(d, a, b, false); }
+static inline void mma_m16n8k16_bf16(float d[4], const uint32_t a[4], const uint32_t b[2]) { emu_mma(d, a, b, true); }
 
 // The block's dynamic shared memory (extern __shared__ on the GPU).
 static inline void *cnn_dynamic_smem(void) { return emu_blk->smem; }

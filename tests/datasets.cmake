@@ -29,6 +29,7 @@ if(CNN_SANITIZE_TESTS AND CNN_HAVE_SANITIZERS)
   file(GLOB CNN_DATASET_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/datasets/*.c)
   add_library(cnn_datasets_sanitized STATIC EXCLUDE_FROM_ALL
     ${CNN_DATASET_SOURCES} ${PROJECT_SOURCE_DIR}/core/status.c ${PROJECT_SOURCE_DIR}/core/rng.c
+    ${PROJECT_SOURCE_DIR}/core/precision.c
     ${CMAKE_CURRENT_SOURCE_DIR}/test_util.c ${CNN_DATASET_TEST_HELPERS})
   target_include_directories(cnn_datasets_sanitized PUBLIC ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR})
   target_compile_definitions(cnn_datasets_sanitized PUBLIC _GNU_SOURCE CNN_VERSION="${PROJECT_VERSION}"

@@ -33,7 +33,7 @@ int main(void) {
     printf("CUDA backend: %s\n", probe->device_desc);
     cnn_backend_destroy(probe);
     mlp_data_make(&data, 5);
-    const char *gemms[] = {"auto", "warptile", "warptile-small", "vec", "cublas"};
+    const char *gemms[] = {"auto", "warptile", "warptile-small", "vec", "mma-tf32", "mma-bf16", "cublas"};
     for (size_t i = 0; i < sizeof gemms / sizeof gemms[0]; i++) {
         mlp_result a, b, e;
         run(gemms[i], true, 99, &a);

@@ -59,13 +59,6 @@ static void check_rounding(void) {
     CHECK(cnn_precision_parse("fp8", &p) == CNN_ERR_INVALID_ARG && strstr(cnn_last_error(), "fp32, tf32 or bf16"));
 }
 
-// x rounded as precision p's GEMM reads it (bf16 subnormals flushed to zero).
-static double as_read(cnn_precision p, float x) {
-    float r = cnn_round_to(p, x);
-    if (p == CNN_PRECISION_BF16 && fabsf(r) < FLT_MIN) r = copysignf(0.0f, r);
-    return r;
-}
-
 static cnn_backend *cpu;
 static int cases, failures_at_start;
 static double worst_rounded[CNN_PRECISION_COUNT], worst_format[CNN_PRECISION_COUNT];
@@ -84,41 +77,16 @@ static void run_case(cnn_rng *rng, int M, int N, int K, bool ta, bool tb, float 
         const cnn_gemm_variant *var = &cnn_cpu_gemm_variants[v];
         const cnn_precision p = var->precision;
         if (p == CNN_PRECISION_FP32) continue;
-        for (int i = 0; i < M; i++)
-            for (int j = 0; j < N; j++) {
-                double s = 0, t = 0, e = 0;
-                for (int k = 0; k < K; k++) {
-                    float a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
-                    float b = tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
-                    double pr = as_read(p, a) * as_read(p, b);
-                    s += pr, t += fabs((double)a * b), e += (double)a * b;
-                }
-                double c0 = beta != 0.0f ? C0[i * ldc + j] : 0.0;
-                ref[i * N + j] = alpha * s + beta * c0;
-                exact[i * N + j] = alpha * e + beta * c0;
-                scale[i * N + j] = fabs(alpha) * t + fabs(beta * c0);
-            }
+        test_gemm_ref_precision(p, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C0, ldc, ref, exact, scale);
         memcpy(C, C0, sizeof(float) * (size_t)M * N);
         if (beta == 0.0f)
             for (int i = 0; i < M * N; i++) C[i] = NAN; // must not be read
         CHECK_OK(var->fn(cpu, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc));
-        const double u = cnn_precision_input_roundoff(p), acc = (2.0 * K + 8.0) * 0x1p-24;
-        int bad = 0;
-        for (int e = 0; e < M * N; e++) {
-            // the scale of (a) uses |a b| of the unrounded inputs: rounded ones are at most (1 + u)^2 larger
-            double tol_r = acc * scale[e] * (1 + u) * (1 + u), tol_f = (2 * u + u * u + acc) * scale[e];
-            double er = fabs(C[e] - ref[e]), ef = fabs(C[e] - exact[e]);
-            if (!(er <= tol_r) || !(ef <= tol_f)) {
-                if (bad++ < 3)
-                    fprintf(stderr,
-                            "%s %c%c M=%d N=%d K=%d alpha=%g beta=%g [%d,%d]: got %.9g, rounded-input reference %.9g "
-                            "(error %.3g x tol), exact %.9g (error %.3g x tol)\n",
-                            var->name, ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, beta, e / N, e % N, C[e],
-                            ref[e], er / tol_r, exact[e], ef / tol_f);
-            }
-            if (er / tol_r > worst_rounded[p]) worst_rounded[p] = er / tol_r;
-            if (ef / tol_f > worst_format[p]) worst_format[p] = ef / tol_f;
-        }
+        char what[160];
+        snprintf(what, sizeof what, "%s %c%c M=%d N=%d K=%d alpha=%g beta=%g", var->name, ta ? 'T' : 'N',
+                 tb ? 'T' : 'N', M, N, K, alpha, beta);
+        const int bad = test_check_precision(what, p, K, C, ref, exact, scale, (size_t)M * N, &worst_rounded[p],
+                                             &worst_format[p]);
         if (bad) test_failures++;
     }
     cases++;

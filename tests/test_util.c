@@ -1,5 +1,6 @@
 #include "test_util.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,6 +56,53 @@ void test_gemm_ref(bool ta, bool tb, int M, int N, int K, double alpha, const fl
             double c = beta != 0.0 ? beta * C_in[(size_t)i * ldc + j] : 0.0;
             C_out[(size_t)i * ldc + j] = alpha * acc + c;
         }
+}
+
+double test_as_read(cnn_precision p, float x) {
+    float r = cnn_round_to(p, x);
+    if (p == CNN_PRECISION_BF16 && fabsf(r) < FLT_MIN) r = copysignf(0.0f, r);
+    return r;
+}
+
+void test_gemm_ref_precision(cnn_precision p, bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
+                             int lda, const float *B, int ldb, float beta, const float *C0, int ldc, double *ref,
+                             double *exact, double *scale) {
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double s = 0, t = 0, e = 0;
+            for (int k = 0; k < K; k++) {
+                const float a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                const float b = tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                s += test_as_read(p, a) * test_as_read(p, b), t += fabs((double)a * b), e += (double)a * b;
+            }
+            const double c0 = beta != 0.0f ? C0[(size_t)i * ldc + j] : 0.0;
+            const size_t o = (size_t)i * N + j;
+            ref[o] = alpha * s + beta * c0;
+            exact[o] = alpha * e + beta * c0;
+            scale[o] = fabs(alpha) * t + fabs(beta * c0);
+        }
+}
+
+int test_check_precision(const char *what, cnn_precision p, int K, const float *got, const double *ref,
+                         const double *exact, const double *scale, size_t n, double *worst_rounded,
+                         double *worst_format) {
+    const double u = cnn_precision_input_roundoff(p), acc = (2.0 * K + 8.0) * 0x1p-24;
+    int bad = 0;
+    for (size_t e = 0; e < n; e++) {
+        // the scale of ref uses |a b| of the unrounded inputs: rounded ones are at most (1 + u)^2 larger
+        const double tol_r = acc * scale[e] * (1 + u) * (1 + u), tol_f = (2 * u + u * u + acc) * scale[e];
+        const double er = fabs(got[e] - ref[e]), ef = fabs(got[e] - exact[e]);
+        if (!(er <= tol_r) || !(ef <= tol_f)) {
+            if (bad++ < 3)
+                fprintf(stderr,
+                        "%s [%zu]: got %.9g, rounded-input reference %.9g (error %.3g x tol), exact %.9g (error "
+                        "%.3g x tol)\n",
+                        what, e, got[e], ref[e], er / tol_r, exact[e], ef / tol_f);
+        }
+        if (er / tol_r > *worst_rounded) *worst_rounded = er / tol_r;
+        if (ef / tol_f > *worst_format) *worst_format = ef / tol_f;
+    }
+    return bad;
 }
 
 void test_linear_ref(const double *X, const double *W, const double *b, double *Y, int B, int in, int out) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/precision.h"
 #include "core/rng.h"
 #include "core/status.h"
 
@@ -48,6 +49,27 @@ bool test_close(const char *what, const float *got, const double *want, size_t n
 // conventions as cnn_sgemm_fn. C_in may be NULL when beta == 0.
 void test_gemm_ref(bool ta, bool tb, int M, int N, int K, double alpha, const float *A, int lda, const float *B,
                    int ldb, double beta, const float *C_in, int ldc, double *C_out);
+
+// The two references of a lower-precision GEMM (docs/precision.md, "Validation
+// and tolerances") for C (M,N) = alpha op(A) op(B) + beta C0 (C0 row-major
+// with ldc, read only when beta != 0), each (M,N) packed, in double:
+// ref on the inputs as precision p's kernels read them (test_as_read),
+// exact on the unrounded inputs, and scale S = |alpha| sum |a b| + |beta c0|.
+void test_gemm_ref_precision(cnn_precision p, bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
+                             int lda, const float *B, int ldb, float beta, const float *C0, int ldc, double *ref,
+                             double *exact, double *scale);
+// x as precision p's GEMMs read it: rounded to nearest even (bf16
+// subnormals then flushed to zero, as every bf16 packing does).
+double test_as_read(cnn_precision p, float x);
+// got (n, packed as the references) against both references with the
+// bounds (2K + 8) 2^-24 S (1 + u)^2 (ref: FP32 accumulation of the rounded
+// inputs) and (2u + u^2 + (2K + 8) 2^-24) S (exact: the format), u the
+// format's unit roundoff. Prints the first three elements outside as
+// "what [index]: ...", raises *worst_rounded and *worst_format to the
+// largest error / tolerance seen, and returns how many were outside.
+int test_check_precision(const char *what, cnn_precision p, int K, const float *got, const double *ref,
+                         const double *exact, const double *scale, size_t n, double *worst_rounded,
+                         double *worst_format);
 
 // X is (B,in), W is (out,in), b is (out), Y is (B,out): Y = X·Wᵀ + b in double precision.
 void test_linear_ref(const double *X, const double *W, const double *b, double *Y, int B, int in, int out);

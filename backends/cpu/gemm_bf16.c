@@ -21,11 +21,7 @@
 enum { KC = 256, MC_TILES = 16, NC = 512 }; // depth, rows of A per block (in tiles), columns of B per block
 
 // x's bf16 bits with a subnormal flushed to a zero of the same sign (vdpbf16ps treats them as zero).
-static inline uint32_t bf16_daz(float x) {
-    uint16_t h = cnn_bf16_bits(x);
-    if ((h & 0x7f80u) == 0) h &= 0x8000u;
-    return h;
-}
+static inline uint32_t bf16_daz(float x) { return cnn_bf16_bits_ftz(x); }
 
 // A view of a matrix: element (r, c) is p[r*rs + c*cs].
 typedef struct {

@@ -20,6 +20,7 @@ using namespace cnn_cuda;
 // Fixed sizes of the backend's scratch buffers.
 static const size_t CUBLAS_WS_BYTES = (size_t)32 << 20;  // cuBLAS's recommended workspace on Hopper
 static const size_t SPLITK_FLOATS = (size_t)4 << 20;     // 16 MiB of split-K partial sums
+static const size_t BF16_WS_ELEMS = (size_t)4 << 20;     // 8 MiB of bf16 copies for cublas-bf16 (grows outside captures)
 
 // ---- the checking helper ----------------------------------------------------
 
@@ -131,6 +132,7 @@ static void release_state(cnn_cuda_state *st) {
     if (st->cublas) cublasDestroy(st->cublas);
     if (st->cublas_ws) cudaFree(st->cublas_ws);
     if (st->splitk_ws) cudaFree(st->splitk_ws);
+    if (st->bf16_ws) cudaFree(st->bf16_ws);
     if (st->loss_partials) cudaFree(st->loss_partials);
     if (st->err_host) cudaFreeHost(st->err_host);
     if (st->stream) cudaStreamDestroy(st->stream);
@@ -471,6 +473,8 @@ static cnn_status init_state(int device, cnn_cuda_state **out) {
     INIT_CHECK(cublasSetMathMode(st->cublas, CUBLAS_DEFAULT_MATH));
     st->splitk_floats = SPLITK_FLOATS;
     INIT_CHECK(cudaMalloc(&st->splitk_ws, st->splitk_floats * sizeof(float)));
+    st->bf16_elems = BF16_WS_ELEMS;
+    INIT_CHECK(cudaMalloc((void **)&st->bf16_ws, st->bf16_elems * sizeof(uint16_t)));
     INIT_CHECK(cudaMalloc(&st->loss_partials, (size_t)LOSS_MAX_BLOCKS * 2 * sizeof(double)));
     INIT_CHECK(cudaHostAlloc(&st->err_host, ERRW_WORDS * sizeof(int), cudaHostAllocMapped));
     memset(st->err_host, 0, ERRW_WORDS * sizeof(int));

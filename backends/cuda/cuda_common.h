@@ -38,6 +38,8 @@ struct cnn_cuda_state {
     size_t cublas_ws_bytes;
     float *splitk_ws;         // split-K partial sums for the small warp-tile GEMM
     size_t splitk_floats;
+    uint16_t *bf16_ws;        // cublas-bf16: bf16 copies of A and B (grown outside captures)
+    size_t bf16_elems;
     double *loss_partials;    // (LOSS_MAX_BLOCKS, 2) per-block sums of the loss kernels
     int *err_host;            // mapped pinned ints (ERRW_WORDS): DEVERR_* code and loss counters written by kernels
     int *err_dev;             // the same int as the kernels see it

@@ -143,10 +143,10 @@ static bool is_flag(const char *name) {
 
 // Options of cnn-train that take a value (the energy options are asked of the energy hook).
 static bool takes_value(const char *name) {
-    static const char *const names[] = {"backend", "device", "gpu", "gemm", "step", "precision", "model", "hidden", "target-acc",
-                                        "epochs", "batch", "batch-size", "test-batch-size", "lr", "momentum",
-                                        "weight-decay", "seed", "eval-every", "threads", "data-dir", "repeat",
-                                        "precision", "checkpoint-every"};
+    static const char *const names[] = {"backend", "device",   "gpu",        "gemm",  "step", "precision",
+                                        "model",   "hidden",   "target-acc", "epochs", "batch", "batch-size",
+                                        "test-batch-size", "lr", "momentum", "weight-decay", "seed", "eval-every",
+                                        "threads", "data-dir", "repeat",     "checkpoint-every"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i])) return true;
     return false;

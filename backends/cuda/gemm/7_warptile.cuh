@@ -108,11 +108,8 @@ __global__ void __launch_bounds__(CFG::nt)
     }
 
     // Epilogue: to C (alpha, beta), or raw partial sums to this slice of W.
-    const bool split = gridDim.z > 1;
-    float *D = split ? W + (size_t)blockIdx.z * M * N : C;
-    const int ldd = split ? N : ldc;
-    const float dalpha = split ? 1.0f : alpha, dbeta = split ? 0.0f : beta;
-    const bool dvec = split ? (N % 4 == 0) : vec_c;
+    const OutTarget o = out_target(C, ldc, W, M, N, alpha, beta);
+    const bool dvec = o.split ? (N % 4 == 0) : vec_c;
 #pragma unroll
     for (int mi = 0; mi < WMITER; mi++)
 #pragma unroll
@@ -125,7 +122,7 @@ __global__ void __launch_bounds__(CFG::nt)
                 for (int t = 0; t < TN; t += 4) {
                     const int j = col0 + wn0 + ni * CFG::WSUBN + lc * TN + t;
                     const float *r = &acc[mi * TM + a][ni * TN + t];
-                    if (j < N) store_c4(D, ldd, N, i, j, make_float4(r[0], r[1], r[2], r[3]), dalpha, dbeta, dvec);
+                    if (j < N) store_c4(o.D, o.ldd, N, i, j, make_float4(r[0], r[1], r[2], r[3]), o.alpha, o.beta, dvec);
                 }
         }
 }

@@ -27,6 +27,8 @@
 #include "6_vec.cuh"
 #include "7_warptile.cuh"
 #include "7s_splitk.cuh"
+#include "8_mma_tf32.cuh"
+#include "8_mma_bf16.cuh"
 
 namespace cnn_cuda {
 
@@ -39,7 +41,9 @@ enum GemmKernel {
     GEMM_VEC,
     GEMM_WARPTILE,       // the large warp-tile configuration, no split-K
     GEMM_WARPTILE_SMALL, // the small configuration with split-K chosen by shape
-    GEMM_AUTO            // by shape: GEMM_WARPTILE for large C, GEMM_WARPTILE_SMALL otherwise
+    GEMM_AUTO,           // by shape: GEMM_WARPTILE for large C, GEMM_WARPTILE_SMALL otherwise
+    GEMM_MMA_TF32,       // tensor cores, inputs rounded to tf32 (--precision tf32), split-K by shape
+    GEMM_MMA_BF16        // tensor cores, inputs rounded to bf16 (--precision bf16), split-K by shape
 };
 
 // Scratch for split-K partial sums, owned by the backend (fixed size, so
@@ -55,14 +59,18 @@ static inline bool aligned16(const void *p, int ld) { return ((uintptr_t)p % 16 
 // How many K slices the small warp tile uses for C (M,N) with inner size K:
 // enough blocks to give every SM about two, each slice at least 128 deep,
 // at most 16 slices, and the partial sums must fit the scratch buffer.
-static inline int splitk_slices(int M, int N, int K, const GemmScratch &ws) {
+// The tiles are CFG::bm x CFG::bn (WarpTileSmall, or MmaTileCfg for rung 8).
+template <class CFG> static inline int splitk_slices_for(int M, int N, int K, const GemmScratch &ws) {
     if (!ws.w || ws.num_sms <= 0) return 1;
-    const int tiles = cdiv(M, WarpTileSmall::bm) * cdiv(N, WarpTileSmall::bn);
+    const int tiles = cdiv(M, CFG::bm) * cdiv(N, CFG::bn);
     int s = cdiv(2 * ws.num_sms, tiles);
     s = imin(s, K / 128);
     s = imin(s, 16);
     while (s > 1 && (size_t)s * M * N > ws.floats) s--;
     return imax(s, 1);
+}
+static inline int splitk_slices(int M, int N, int K, const GemmScratch &ws) {
+    return splitk_slices_for<WarpTileSmall>(M, N, K, ws);
 }
 
 // Whether a C (M,N) is big enough for the large warp tile: at least one
@@ -70,6 +78,15 @@ static inline int splitk_slices(int M, int N, int K, const GemmScratch &ws) {
 static inline bool gemm_prefers_large(int M, int N, const GemmScratch &ws) {
     const int sms = ws.num_sms > 0 ? ws.num_sms : 132;
     return cdiv(M, WarpTileLarge::bm) * cdiv(N, WarpTileLarge::bn) >= sms;
+}
+
+// C = alpha (sum of the splits slices of W, in order) + beta C: the second kernel of split-K.
+static inline cudaError_t launch_splitk_reduce(int M, int N, int splits, const float *W, float alpha, float beta,
+                                               float *C, int ldc, cudaStream_t stream) {
+    const size_t mn = (size_t)M * N;
+    const int blocks = (int)((mn + 255) / 256 < 4096 ? (mn + 255) / 256 : 4096);
+    cnn_launch(splitk_reduce, dim3(blocks), dim3(256), stream, M, N, splits, W, alpha, beta, C, ldc);
+    return cudaGetLastError();
 }
 
 template <class CFG, bool TA, bool TB>
@@ -85,10 +102,25 @@ static inline cudaError_t launch_warptile(int M, int N, int K, float alpha, cons
                ldc, va, vb, vc, k_chunk, W);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess || splits == 1) return e;
-    const size_t mn = (size_t)M * N;
-    const int blocks = (int)((mn + 255) / 256 < 4096 ? (mn + 255) / 256 : 4096);
-    cnn_launch(splitk_reduce, dim3(blocks), dim3(256), stream, M, N, splits, W, alpha, beta, C, ldc);
-    return cudaGetLastError();
+    return launch_splitk_reduce(M, N, splits, W, alpha, beta, C, ldc, stream);
+}
+
+// Rung 8 (tensor cores, format FMT) with split-K by shape: slices are whole K-tiles of words.
+template <class FMT, bool TA, bool TB>
+static inline cudaError_t launch_mma(int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                                     int ldb, float beta, float *C, int ldc, const GemmScratch &ws,
+                                     cudaStream_t stream) {
+    typedef MmaTileCfg CFG;
+    const int kw = cdiv(K, FMT::kpw);
+    int splits = splitk_slices_for<CFG>(M, N, K, ws);
+    const int kw_chunk = cdiv(cdiv(kw, splits), CFG::bkw) * CFG::bkw;
+    splits = cdiv(kw, kw_chunk); // none empty
+    dim3 grid(cdiv(N, CFG::bn), cdiv(M, CFG::bm), splits);
+    cnn_launch((sgemm8_mma<FMT, CFG, TA, TB>), grid, dim3(CFG::nt), stream, M, N, K, alpha, A, lda, B, ldb, beta, C,
+               ldc, kw_chunk, ws.w);
+    cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess || splits == 1) return e;
+    return launch_splitk_reduce(M, N, splits, ws.w, alpha, beta, C, ldc, stream);
 }
 
 template <bool TA, bool TB>
@@ -129,6 +161,10 @@ static inline cudaError_t launch_gemm_t(GemmKernel kind, int M, int N, int K, fl
     case GEMM_AUTO:
         return launch_gemm_t<TA, TB>(gemm_prefers_large(M, N, ws) ? GEMM_WARPTILE : GEMM_WARPTILE_SMALL, M, N, K,
                                      alpha, A, lda, B, ldb, beta, C, ldc, ws, stream);
+    case GEMM_MMA_TF32:
+        return launch_mma<MmaTf32, TA, TB>(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, ws, stream);
+    case GEMM_MMA_BF16:
+        return launch_mma<MmaBf16, TA, TB>(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, ws, stream);
     }
     return cudaErrorInvalidValue;
 }

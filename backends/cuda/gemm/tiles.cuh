@@ -25,6 +25,26 @@ __device__ __forceinline__ void store_c1(float *C, int ldc, int i, int j, float 
     *p = beta == 0.0f ? alpha * acc : alpha * acc + beta * *p;
 }
 
+// Where a block's results go (kernels 7 and 8): to C with alpha and beta,
+// or, when the grid has several K slices (gridDim.z > 1), as raw partial
+// sums to slice blockIdx.z of W, (M,N) with ld N, for splitk_reduce.
+struct OutTarget {
+    float *D;
+    int ldd;
+    float alpha, beta;
+    bool split;
+};
+__device__ __forceinline__ OutTarget out_target(float *C, int ldc, float *W, int M, int N, float alpha, float beta) {
+    const bool split = gridDim.z > 1;
+    OutTarget o;
+    o.D = split ? W + (size_t)blockIdx.z * M * N : C;
+    o.ldd = split ? N : ldc;
+    o.alpha = split ? 1.0f : alpha;
+    o.beta = split ? 0.0f : beta;
+    o.split = split;
+    return o;
+}
+
 // C is (M,N) with ldc: the four elements C[i, j..j+3] from v, skipping columns >= N; one
 // 128-bit access when vec (C 16-byte aligned, ldc % 4 == 0) and all four are inside.
 __device__ __forceinline__ void store_c4(float *C, int ldc, int N, int i, int j, float4 v, float alpha, float beta,
