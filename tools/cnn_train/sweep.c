@@ -207,7 +207,7 @@ static int by_energy(const void *pa, const void *pb) {
 
 static void csv_num(FILE *f, double v) {
     if (isnan(v)) fputc(',', f);
-    else fprintf(f, ",%.6g", v);
+    else fprintf(f, ",%.9g", v); // enough digits to match run.json
 }
 static void csv_text(FILE *f, const char *s) {
     fputs(",\"", f);
