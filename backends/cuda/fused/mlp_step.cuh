@@ -151,11 +151,12 @@ __device__ void fused_hidden_forward(const cnn_mlp_fused_args &a, int l, int row
     }
 }
 
-// act[n_hidden-1] (rows,H), W, b of the last layer (C,H), (C), y (rows) -> row_stats (rows,2), dlogits (rows,C)
-// unless NULL (the evaluation pass). One warp per row: lane k-slices of the C dot products added by a
-// butterfly (every lane ends with all C logits), then softmax, -log p[label], the first argmax and
+// act[n_hidden-1] (rows,H), W, b of the last layer (C,H), (C), y (rows) -> row_stats (rows,2), and with GRAD
+// a.dlogits (rows,C) (without: the evaluation pass). One warp per row: lane k-slices of the C dot products
+// added by a butterfly (every lane ends with all C logits), then softmax, -log p[label], the first argmax and
 // (softmax - onehot) / a.B, as k_softmax_xent.
-__device__ void fused_output(const cnn_mlp_fused_args &a, int rows, double *row_stats, float *dlogits) {
+template <bool GRAD>
+__device__ void fused_output(const cnn_mlp_fused_args &a, int rows, double *row_stats) {
     const int l = a.n_hidden, H = fused_in(a, l), C = a.C;
     const float *Hact = a.act[l - 1], *W = a.W[l], *b = a.b[l];
     const int warps = gridDim.x * (FUSED_THREADS / 32);
@@ -175,14 +176,14 @@ __device__ void fused_output(const cnn_mlp_fused_args &a, int rows, double *row_
 #pragma unroll
         for (int c = 0; c < CNN_FUSED_MAX_CLASSES; c++)
             if (c < C) z[c] = warp_sum(z[c]) + b[c];
-        float *d = dlogits ? dlogits + (size_t)row * C : NULL;
+        float *d = GRAD ? a.dlogits + (size_t)row * C : NULL;
         const int label = a.y[row];
         if (label < 0 || label >= C) { // flagged; the row adds nothing (as k_softmax_xent)
             if (lane == 0) {
                 if (a.err) *a.err = DEVERR_LABEL;
                 row_stats[2 * row] = 0.0, row_stats[2 * row + 1] = 0.0;
             }
-            if (d)
+            if (GRAD)
                 for (int c = lane; c < C; c += 32) d[c] = 0.0f;
             continue;
         }
@@ -203,7 +204,7 @@ __device__ void fused_output(const cnn_mlp_fused_args &a, int rows, double *row_
             row_stats[2 * row] = (double)logf(s) - ((double)zlabel - (double)zmax);
             row_stats[2 * row + 1] = arg == label;
         }
-        if (d && lane < C) {
+        if (GRAD && lane < C) {
             const float p = expf(zmine - zmax) * (1.0f / s);
             d[lane] = grad_scale * (lane == label ? p - 1.0f : p);
         }
@@ -306,7 +307,7 @@ __global__ void __launch_bounds__(FUSED_THREADS) k_mlp_step_fused(const cnn_mlp_
             fused_hidden_forward(a, l, a.B, As, Bs);
             fused_grid_sync();
         }
-        fused_output(a, a.B, a.row_stats, a.dlogits);
+        fused_output<true>(a, a.B, a.row_stats);
         fused_grid_sync();
         if (leader) { // this step's loss and hits, added in row order (as the CPU backend)
             double loss = 0.0, correct = 0.0;
