@@ -8,7 +8,8 @@
 const char *cnn_op_name(cnn_op op) {
     static const char *names[CNN_OP_COUNT] = {"gemm", "bias_add", "relu",   "softmax_xent",
                                               "mse",  "colsum",   "sgd",    "gather",
-                                              "im2col", "transpose", "maxpool", "mlp_step"};
+                                              "im2col", "transpose", "maxpool", "mlp_step",
+                                              "mlp_eval"};
     return (op >= 0 && op < CNN_OP_COUNT) ? names[op] : "unknown op";
 }
 
@@ -26,6 +27,7 @@ bool cnn_backend_supports(const cnn_backend *be, cnn_op op) {
     case CNN_OP_TRANSPOSE: return be->ops->transpose != NULL;
     case CNN_OP_MAXPOOL: return be->ops->maxpool_forward != NULL && be->ops->maxpool_backward != NULL;
     case CNN_OP_MLP_STEP: return be->ops->mlp_steps != NULL;
+    case CNN_OP_MLP_EVAL: return be->ops->mlp_eval != NULL;
     case CNN_OP_COUNT: break;
     }
     return false;

@@ -58,6 +58,7 @@ typedef enum {
     CNN_OP_TRANSPOSE, // batched transpose (conv2d: NHWC <-> NCHW)
     CNN_OP_MAXPOOL,   // maxpool forward and backward
     CNN_OP_MLP_STEP,  // whole fused SGD steps of an MLP (mlp_steps)
+    CNN_OP_MLP_EVAL,  // a fused evaluation pass of an MLP (mlp_eval)
     CNN_OP_COUNT
 } cnn_op;
 
@@ -174,6 +175,13 @@ typedef struct cnn_backend_ops {
     // with grid-wide barriers). The result equals a->steps op-by-op training
     // steps within float rounding (docs/cuda.md says where the sums' order differs).
     cnn_status (*mlp_steps)(cnn_backend *be, const struct cnn_mlp_fused_args *a);
+    // Optional (NULL on the CPU): the loss and hits of a->eval_rows rows of
+    // the MLP a describes, queued at once: chunks of a->B rows, each gathered
+    // through a->cursor (start += its rows, as gather with advance) and run
+    // forward; then a->stats[0] += the summed loss, a->stats[1] += the rows
+    // whose argmax is the label. Equals, within float rounding, the chunks'
+    // gather, forward and softmax_xent (no gradient) op by op.
+    cnn_status (*mlp_eval)(cnn_backend *be, const struct cnn_mlp_fused_args *a);
 
     // Optional (NULL on the CPU, whose work is done when a call returns):
     // time queued work on the device (CUDA: a pair of events). timer_start

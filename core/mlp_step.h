@@ -3,6 +3,10 @@
 // a plain C struct of device pointers and sizes, so that the training loop
 // can fill it (cnn_mlp_fused_args_fill, models/mlp.c) and a backend can run
 // `steps` whole SGD steps at once (one cooperative kernel launch on CUDA).
+// The same struct describes the fused evaluation pass (the optional mlp_eval
+// entry; on CUDA backends/cuda/fused/mlp_eval.cuh): eval_rows rows, B at a
+// time, forward and loss only, so that the gradient, momentum, dact and
+// dlogits pointers, the SGD scalars and steps are not read and may be 0.
 //
 // The model is linear -> ReLU (-> linear -> ReLU) -> linear, as
 // cnn_model_create(be, "mlp", ...) builds it for 1 or 2 hidden layers, trained with
@@ -50,7 +54,7 @@ typedef struct cnn_mlp_fused_args {
     float *act[CNN_FUSED_MAX_HIDDEN];   // (B, hidden[l]) hidden outputs after ReLU
     float *dact[CNN_FUSED_MAX_HIDDEN];  // (B, hidden[l]) their gradients (ReLU mask applied)
     float *dlogits;                     // (B, C) gradient of the mean loss w.r.t. the logits
-    double *row_stats;                  // (B, 2) each row's loss and hit, added in row order
+    double *row_stats;                  // (B, 2) each row's loss and hit, added in row order (mlp_eval: (eval_rows, 2))
 
     // SGD (PyTorch's formulation: g' = g + wd w; v = momentum v + g'; w -= lr v).
     float lr, momentum, wd;
@@ -58,6 +62,7 @@ typedef struct cnn_mlp_fused_args {
     float *stats; // (2): += each step's summed loss and correct count (as softmax_xent's stats)
     int *err;     // NULL or the backend's error flag (set by the backend: a label outside [0, C), a batch past the data)
     int steps;    // SGD steps this launch runs (>= 1); the cursor moves on by B after each
+    int eval_rows; // mlp_eval only: rows evaluated (>= 1) in chunks of B; the cursor moves on by each chunk's rows
 
     int grid_blocks; // 0: as many blocks as fit on the GPU at once; else exactly this many (tests)
 } cnn_mlp_fused_args;

@@ -86,6 +86,8 @@ typedef struct {
     double *row_stats;         // (batch, 2) the fused step's per-row loss and hit
     long fused_queued;         // fused: steps already queued beyond the loop's position
     int batch;                 // the training batch size
+    cnn_mlp_fused_args fused_eval; // fused: the evaluation pass's arguments (test set, EVAL_BATCH rows a chunk)
+    double *eval_row_stats;    // (n_test, 2) its per-row loss and hit
 } train_state;
 
 static cnn_status upload_bytes(cnn_backend *be, const void *host, size_t bytes, uint8_t **dev) {
@@ -97,7 +99,7 @@ static cnn_status upload_bytes(cnn_backend *be, const void *host, size_t bytes, 
 
 static void state_free(cnn_backend *be, train_state *st) {
     void *bufs[] = {st->train_images, st->train_labels, st->test_images, st->test_labels, st->X,
-                    st->y,            st->stats,        st->cursor,      st->row_stats};
+                    st->y,            st->stats,        st->cursor,      st->row_stats, st->eval_row_stats};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         if (bufs[i]) be->ops->free(be, bufs[i]);
     if (st->graph) be->ops->graph_destroy(be, st->graph);
@@ -209,6 +211,21 @@ static cnn_status fused_init(cnn_backend *be, const cnn_model *m, const cnn_trai
     return CNN_OK;
 }
 
+// The fused evaluation pass's arguments: the test set through cursor[1], EVAL_BATCH rows a chunk.
+static cnn_status fused_eval_init(cnn_backend *be, const cnn_model *m, const cnn_dataset *ds, train_state *st) {
+    cnn_mlp_fused_args *a = &st->fused_eval;
+    memset(a, 0, sizeof *a);
+    CNN_TRY(cnn_mlp_fused_args_fill(m, EVAL_BATCH, a));
+    void *p = NULL;
+    CNN_TRY(be->ops->alloc(be, (size_t)ds->test.n * 2 * sizeof(double), &p));
+    st->eval_row_stats = p;
+    a->images = st->test_images, a->labels = st->test_labels, a->cursor = &st->cursor[1];
+    a->scale = st->scale, a->shift = st->shift;
+    a->X = st->X, a->y = st->y, a->row_stats = st->eval_row_stats, a->stats = &st->stats[2];
+    a->eval_rows = ds->test.n;
+    return CNN_OK;
+}
+
 // One optimizer step on the next batch: gather, forward, loss, backward, SGD.
 // Only queues work on the backend, so it can be captured as a graph.
 static cnn_status train_step(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
@@ -266,13 +283,15 @@ static cnn_status set_cursor(cnn_backend *be, cnn_batch_cursor *dev, uint32_t n,
     return be->ops->upload(be, &c, dev, sizeof c);
 }
 
-// Test loss and accuracy over the whole test set, in chunks of EVAL_BATCH rows.
+// Test loss and accuracy over the whole test set, in chunks of EVAL_BATCH rows
+// (fused: all the chunks in one call, the mlp_eval entry).
 static cnn_status evaluate(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, train_state *st, double *loss,
                            long *hits) {
     const int n = ds->test.n, D = ds->test.rows * ds->test.cols;
     CNN_TRY(be->ops->fill(be, &st->stats[2], 2, 0.0f));
     CNN_TRY(set_cursor(be, &st->cursor[1], (uint32_t)n, 0, 0));
-    for (int start = 0; start < n; start += EVAL_BATCH) {
+    if (st->eval_row_stats) CNN_TRY(be->ops->mlp_eval(be, &st->fused_eval));
+    for (int start = 0; start < n && !st->eval_row_stats; start += EVAL_BATCH) {
         int B = n - start < EVAL_BATCH ? n - start : EVAL_BATCH;
         CNN_TRY(be->ops->gather(be, st->test_images, st->test_labels, &st->cursor[1], st->X, st->y, B, D, st->scale,
                 st->shift, true));
@@ -462,6 +481,8 @@ cnn_status cnn_train_hooked(cnn_backend *be, cnn_model *m, const cnn_dataset *ds
     cnn_status s = state_init(be, ds, cfg->batch, &st);
     if (s == CNN_OK) s = cnn_step_resolve(be, m, cfg->step, &st.step);
     if (s == CNN_OK && st.step == CNN_STEP_FUSED) s = fused_init(be, m, cfg, &st);
+    if (s == CNN_OK && st.step == CNN_STEP_FUSED && cnn_backend_supports(be, CNN_OP_MLP_EVAL))
+        s = fused_eval_init(be, m, ds, &st);
     if (s == CNN_OK) s = train_loop(be, m, ds, cfg, hooks, observers, n_observers, &st, r);
     state_free(be, &st);
     return s;

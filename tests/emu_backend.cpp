@@ -32,6 +32,7 @@ struct emu_state {
     size_t splitk_floats;
     double partial[LOSS_MAX_BLOCKS * 2];
     int err[ERRW_WORDS];  // the error word the kernels write (DEVERR_* code, loss counters)
+    long mlp_evals;       // mlp_eval calls (test_emu_backend_mlp_evals)
 };
 
 emu_state *st(cnn_backend *be) { return (emu_state *)be->ctx; }
@@ -141,6 +142,14 @@ cnn_status emu_mlp_steps(cnn_backend *be, const cnn_mlp_fused_args *a) {
     return launched(launch_mlp_step_fused(&args, NULL), "the fused MLP step");
 }
 
+// The fused evaluation pass (core/mlp_step.h): the CUDA backend's kernel on an emulated cooperative grid.
+cnn_status emu_mlp_eval(cnn_backend *be, const cnn_mlp_fused_args *a) {
+    cnn_mlp_fused_args args = *a;
+    args.err = st(be)->err;
+    st(be)->mlp_evals++;
+    return launched(launch_mlp_eval_fused(&args, NULL), "the fused MLP evaluation");
+}
+
 // C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C: the CUDA backend's "auto" dispatch (132 SMs, as an H200).
 cnn_status emu_gemm_auto(cnn_backend *be, bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
                          const float *B, int ldb, float beta, float *C, int ldc) {
@@ -178,6 +187,7 @@ cnn_backend_ops make_ops() {
     o.maxpool_forward = emu_maxpool_forward;
     o.maxpool_backward = emu_maxpool_backward;
     o.mlp_steps = emu_mlp_steps;
+    o.mlp_eval = emu_mlp_eval;
     return o;
 }
 
@@ -186,6 +196,8 @@ const cnn_gemm_variant emu_gemms[] = {
     {"auto", emu_gemm_auto, "the CUDA backend's default dispatch, emulated", CNN_PRECISION_FP32}};
 
 } // namespace
+
+extern "C" long test_emu_backend_mlp_evals(const cnn_backend *be) { return ((const emu_state *)be->ctx)->mlp_evals; }
 
 extern "C" cnn_status test_emu_backend_create(cnn_backend **out) {
     *out = NULL;

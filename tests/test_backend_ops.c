@@ -299,37 +299,64 @@ typedef struct {
     double *row_stats;
 } mlp_case;
 
+#define MLP_SCALE (1.0f / 255.0f)
+#define MLP_SHIFT (-0.5f)
+
+// p[0..4]: hidden 1, hidden 2 (0: one hidden layer), D, B, examples. The
+// model (seed 42, 10 classes) with buffers for B rows; then (mlp_case_data)
+// random data, the cursor (start 0, key), X and y for B rows, stats (stats0)
+// and row_stats for stat_rows rows; with bad_label, label 10 at example n/2.
+static cnn_status mlp_case_model(cnn_backend *be, const op_case *c, mlp_case *k) {
+    const int hidden[2] = {c->p[0], c->p[1]};
+    memset(k, 0, sizeof *k);
+    return cnn_model_create(be, "mlp", c->p[2], 1, 1, hidden, c->p[1] ? 2 : 1, 10, 42, &k->m);
+}
+
+static cnn_status mlp_case_data(dev_bufs *d, const op_case *c, cnn_rng *rng, uint64_t key, int stat_rows,
+                                const float stats0[2], bool bad_label, mlp_case *k) {
+    const int D = c->p[2], B = c->p[3], n = c->p[4];
+    cnn_status s = cnn_model_reserve(&k->m, d->be, B);
+    uint8_t *images = malloc((size_t)n * D), *labels = malloc((size_t)n);
+    for (size_t i = 0; i < (size_t)n * D; i++) images[i] = (uint8_t)(cnn_rng_u64(rng) & 255);
+    for (int i = 0; i < n; i++) labels[i] = (uint8_t)(cnn_rng_u64(rng) % 10);
+    if (bad_label) labels[n / 2] = 10;
+    cnn_batch_cursor cur = {cnn_perm_make((uint32_t)n, key), 0, 0};
+    k->images = dev_put(d, images, (size_t)n * D);
+    k->labels = dev_put(d, labels, (size_t)n);
+    k->cursor = dev_put(d, &cur, sizeof cur);
+    k->X = dev_put(d, NULL, F((size_t)B * D));
+    k->y = dev_put(d, NULL, (size_t)B * sizeof(int32_t));
+    k->stats = dev_put(d, stats0, 2 * sizeof(float));
+    k->row_stats = dev_put(d, NULL, (size_t)stat_rows * 2 * sizeof(double));
+    free(images), free(labels);
+    if (s == CNN_OK && d->failed) s = cnn_error(CNN_ERR_DEVICE, "mlp case: alloc/upload failed: %s", cnn_last_error());
+    return s;
+}
+
+// The fused kernels' arguments for k: the model, the data and scratch (steps and eval_rows left 0).
+static cnn_status mlp_case_args(mlp_case *k, int B, cnn_mlp_fused_args *a) {
+    memset(a, 0, sizeof *a);
+    cnn_status s = cnn_mlp_fused_args_fill(&k->m, B, a);
+    a->images = k->images, a->labels = k->labels, a->cursor = k->cursor, a->scale = MLP_SCALE, a->shift = MLP_SHIFT;
+    a->X = k->X, a->y = k->y, a->row_stats = k->row_stats, a->stats = k->stats;
+    return s;
+}
+
 // p: hidden 1, hidden 2 (0: one hidden layer), D, B, examples, steps. SGD steps
 // (lr 0.05, momentum 0.9, weight decay 5e-4) from the same initial model:
 // fused in one call where the backend has mlp_steps, else op by op exactly
 // as models/train.c's train_step does.
 static cnn_status run_mlp_step(dev_bufs *d, const op_case *c, cnn_rng *rng, case_result *r) {
-    const int hidden[2] = {c->p[0], c->p[1]}, n_hidden = c->p[1] ? 2 : 1, D = c->p[2], B = c->p[3], n = c->p[4],
-              steps = c->p[5];
-    const float scale = 1.0f / 255.0f, shift = -0.5f, lr = 0.05f, momentum = 0.9f, wd = 5e-4f;
-    cnn_backend *be = d->be;
-    mlp_case k = {0};
-    CNN_TRY(cnn_model_create(be, "mlp", D, 1, 1, hidden, n_hidden, 10, 42, &k.m));
-    cnn_status s = cnn_model_reserve(&k.m, be, B);
-    uint8_t *images = malloc((size_t)n * D), *labels = malloc((size_t)n);
-    for (size_t i = 0; i < (size_t)n * D; i++) images[i] = (uint8_t)(cnn_rng_u64(rng) & 255);
-    for (int i = 0; i < n; i++) labels[i] = (uint8_t)(cnn_rng_u64(rng) % 10);
-    cnn_batch_cursor cur = {cnn_perm_make((uint32_t)n, 99), 0, 0};
+    const int D = c->p[2], B = c->p[3], steps = c->p[5];
+    const float scale = MLP_SCALE, shift = MLP_SHIFT, lr = 0.05f, momentum = 0.9f, wd = 5e-4f;
     const float zero2[2] = {0, 0};
-    k.images = dev_put(d, images, (size_t)n * D);
-    k.labels = dev_put(d, labels, (size_t)n);
-    k.cursor = dev_put(d, &cur, sizeof cur);
-    k.X = dev_put(d, NULL, F((size_t)B * D));
-    k.y = dev_put(d, NULL, (size_t)B * sizeof(int32_t));
-    k.stats = dev_put(d, zero2, sizeof zero2);
-    k.row_stats = dev_put(d, NULL, (size_t)B * 2 * sizeof(double));
-    free(images), free(labels);
-    if (s == CNN_OK && d->failed) s = cnn_error(CNN_ERR_DEVICE, "mlp step: alloc/upload failed: %s", cnn_last_error());
+    cnn_backend *be = d->be;
+    mlp_case k;
+    CNN_TRY(mlp_case_model(be, c, &k));
+    cnn_status s = mlp_case_data(d, c, rng, 99, B, zero2, false, &k);
     if (s == CNN_OK && cnn_backend_supports(be, CNN_OP_MLP_STEP)) {
-        cnn_mlp_fused_args a = {0};
-        s = cnn_mlp_fused_args_fill(&k.m, B, &a);
-        a.images = k.images, a.labels = k.labels, a.cursor = k.cursor, a.scale = scale, a.shift = shift;
-        a.X = k.X, a.y = k.y, a.row_stats = k.row_stats, a.stats = k.stats;
+        cnn_mlp_fused_args a;
+        s = mlp_case_args(&k, B, &a);
         a.lr = lr, a.momentum = momentum, a.wd = wd, a.steps = steps;
         if (s == CNN_OK) s = be->ops->mlp_steps(be, &a);
     } else {
@@ -345,7 +372,39 @@ static cnn_status run_mlp_step(dev_bufs *d, const op_case *c, cnn_rng *rng, case
     if (s == CNN_OK) s = take(d, r, "params | grads | momentum", k.m.arena.base, F(3 * k.m.arena.n), false);
     if (s == CNN_OK) s = take(d, r, "loss sum", k.stats, sizeof(float), false);
     if (s == CNN_OK) s = take(d, r, "hits", k.stats + 1, sizeof(float), true);
-    if (s == CNN_OK) s = take(d, r, "cursor", k.cursor, sizeof cur, true);
+    if (s == CNN_OK) s = take(d, r, "cursor", k.cursor, sizeof(cnn_batch_cursor), true);
+    cnn_model_free(&k.m, be);
+    return s;
+}
+
+// p: hidden 1, hidden 2 (0: one hidden layer), D, B, examples, rows, bad label (0 or 1). The loss and hits of
+// `rows` examples in order (key 0, as models/train.c's evaluate), stats starting at (3, 4): fused in one call
+// where the backend has mlp_eval, else chunks of B rows op by op (gather, forward, softmax_xent without gradient).
+static cnn_status run_mlp_eval(dev_bufs *d, const op_case *c, cnn_rng *rng, case_result *r) {
+    const int D = c->p[2], B = c->p[3], rows = c->p[5];
+    const float stats0[2] = {3.0f, 4.0f};
+    cnn_backend *be = d->be;
+    mlp_case k;
+    CNN_TRY(mlp_case_model(be, c, &k));
+    cnn_status s = mlp_case_data(d, c, rng, 0, rows, stats0, c->p[6] != 0, &k);
+    if (s == CNN_OK && cnn_backend_supports(be, CNN_OP_MLP_EVAL)) {
+        cnn_mlp_fused_args a;
+        s = mlp_case_args(&k, B, &a);
+        a.eval_rows = rows;
+        if (s == CNN_OK) s = be->ops->mlp_eval(be, &a);
+    } else {
+        for (int start = 0; start < rows && s == CNN_OK; start += B) {
+            const int chunk = rows - start < B ? rows - start : B;
+            s = be->ops->gather(be, k.images, k.labels, k.cursor, k.X, k.y, chunk, D, MLP_SCALE, MLP_SHIFT, true);
+            if (s == CNN_OK) s = cnn_model_forward(&k.m, be, k.X, chunk);
+            if (s == CNN_OK) s = cnn_softmax_xent_forward(be, cnn_model_logits(&k.m), k.y, k.stats, chunk, 10);
+        }
+    }
+    if (s == CNN_OK && !c->bad_input) { // a refused case has no outputs (the CPU stops at the label)
+        s = take(d, r, "loss sum", k.stats, sizeof(float), false);
+        if (s == CNN_OK) s = take(d, r, "hits", k.stats + 1, sizeof(float), true);
+        if (s == CNN_OK) s = take(d, r, "cursor", k.cursor, sizeof(cnn_batch_cursor), true);
+    }
     cnn_model_free(&k.m, be);
     return s;
 }
@@ -435,6 +494,19 @@ static const op_case cases[] = {
      "as above", false, true},
     {CNN_OP_GEMM, "mlp step 784-256-128-10 x100", run_mlp_step, {256, 128, 784, 128, 2000, 100}, 0, 1e-3, 1e-2,
      "as above", false, true},
+    // The fused evaluation pass against gather, forward and softmax_xent per chunk (ragged last chunks).
+    {CNN_OP_GEMM, "mlp eval 784-64-10 B=64 150 rows", run_mlp_eval, {64, 0, 784, 64, 150, 150, 0}, 0, 1e-4, 1e-5,
+     "loss sum: the forward GEMMs add in another order, the softmax in float, the rows in one double sum "
+     "(the CPU: per chunk, then added in float); hits exact",
+     false},
+    {CNN_OP_GEMM, "mlp eval 97-48-33-10 B=13 100 of 120", run_mlp_eval, {48, 33, 97, 13, 120, 100, 0}, 0, 1e-4,
+     1e-5, "as above", false},
+    // On a GPU, the sizes: the whole MNIST-sized test set in chunks of 1000 (as models/train.c).
+    {CNN_OP_GEMM, "mlp eval 784-512-10 B=1000 10000 rows", run_mlp_eval, {512, 0, 784, 1000, 10000, 10000, 0}, 0,
+     1e-3, 1e-5, "as above (10000 rows: a loss sum near 2e4, whose float ulp is 2e-3)", false, true},
+    {CNN_OP_GEMM, "mlp eval 784-256-128-10 B=1000 10000 rows", run_mlp_eval,
+     {256, 128, 784, 1000, 10000, 10000, 0}, 0, 1e-3, 1e-5, "as above", false, true},
+    {CNN_OP_GEMM, "mlp eval bad label", run_mlp_eval, {16, 0, 20, 8, 30, 30, 1}, 0, BITWISE, "refused", true},
     {CNN_OP_SOFTMAX_XENT, "softmax_xent bad label", run_bad_label, {8, 10}, 0, BITWISE, "refused", true},
     {CNN_OP_GATHER, "gather past the end", run_gather_past_end, {100, 7, 16}, 0, BITWISE, "refused", true},
 };
@@ -443,7 +515,9 @@ static const op_case cases[] = {
 // Whether some row exercises op (the fused step's rows run it where the backend has it).
 static bool covers(int op) {
     for (int i = 0; i < N_CASES; i++)
-        if (cases[i].op == op || (op == CNN_OP_MLP_STEP && cases[i].run == run_mlp_step)) return true;
+        if (cases[i].op == op || (op == CNN_OP_MLP_STEP && cases[i].run == run_mlp_step) ||
+            (op == CNN_OP_MLP_EVAL && cases[i].run == run_mlp_eval))
+            return true;
     return false;
 }
 
@@ -615,6 +689,7 @@ int main(void) {
     if (s == CNN_OK) s = cnn_backend_create("cuda", NULL, 0, 0, &gpu2);
     if (s == CNN_OK) {
         CHECK(gpu->ctx != gpu2->ctx);
+        CHECK(cnn_backend_supports(gpu, CNN_OP_MLP_STEP) && cnn_backend_supports(gpu, CNN_OP_MLP_EVAL));
         for (int i = 0; i < N_CASES; i++) // the long rows' CPU references, now that a GPU will use them
             if (cases[i].gpu_only && run_case(cpu, &cases[i], &ref[i]) != CNN_OK) {
                 fprintf(stderr, "cpu: %s failed: %s\n", cases[i].label, cnn_last_error());
@@ -638,6 +713,8 @@ int main(void) {
     cnn_backend *emu = NULL;
     s = test_emu_backend_create(&emu);
     if (s == CNN_OK) {
+        // The fused rows run op by op on a backend without the entries: these two must have them.
+        CHECK(cnn_backend_supports(emu, CNN_OP_MLP_STEP) && cnn_backend_supports(emu, CNN_OP_MLP_EVAL));
         run_backend("cuda kernels, emulated", emu, ref, false, NULL, NULL);
         check_divergence_flag("cuda kernels, emulated", emu);
         cnn_backend_destroy(emu);

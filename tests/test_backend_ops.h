@@ -12,6 +12,9 @@ extern "C" {
 // emulator (tests/emu_backend.cpp), in host memory. Where no C++ compiler
 // built it (tests/emu_backend_none.c), fails with CNN_ERR_UNSUPPORTED and says why.
 cnn_status test_emu_backend_create(cnn_backend **out);
+// How many times that backend's mlp_eval entry ran (a test that the training
+// loop took the fused evaluation pass); 0 without the emulator.
+long test_emu_backend_mlp_evals(const cnn_backend *be);
 
 #ifdef __cplusplus
 }

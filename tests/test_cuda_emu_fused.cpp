@@ -10,7 +10,12 @@
 //  - determinism: 3 steps in one launch on another grid size, twice, give
 //    the same bits as each other and as the 1 + 2 launches;
 //  - errors: a label outside [0, C) and a batch past the data are flagged;
-//    bad arguments are refused.
+//    bad arguments are refused;
+//  - the evaluation pass (mlp_eval.cuh): every row from the cursor to the
+//    data's end in chunks of B (the last one ragged) against the CPU's
+//    chunks op by op (gather, forward, softmax_xent), the same bits on 1, 2
+//    and 5 blocks, the cursor moved on, the parameters untouched, without
+//    the gradient and momentum pointers.
 // Shapes are small but odd (batch 13..16, 784 or 97 inputs, one hidden
 // layer of 64 or two of 48 and 33) so that every tile has a ragged edge.
 #include <math.h>
@@ -244,6 +249,58 @@ void test_case(const Case &c) {
     cnn_backend_destroy(cpu.be);
 }
 
+// The evaluation pass against the CPU's chunks (this file's header). Loss sum tolerance: as the step's
+// (the rows' float-vs-double softmax and the GEMMs' order), plus the CPU adding each chunk's sum in float.
+void test_eval(const Case &c) {
+    Data d = make_data(c, 2000u + (uint64_t)c.D);
+    CpuRun cpu;
+    if (!cpu_start(c, &cpu)) return;
+    const cnn_arena &ar = cpu.m.arena;
+    const std::vector<float> arena0(ar.base, ar.base + 3 * ar.n);
+    const int rows = c.n_examples - (int)d.cursor.start, grids[3] = {1, 2, 5};
+    FusedRun runs[3];
+    for (int g = 0; g < 3; g++) {
+        FusedRun &f = runs[g];
+        fused_setup(c, cpu.m, arena0, d, &f);
+        f.row_stats.assign(2 * (size_t)rows, -1.0);
+        f.a.row_stats = f.row_stats.data();
+        f.a.eval_rows = rows;
+        f.a.grid_blocks = grids[g];
+        f.a.dlogits = NULL; // the pass reads neither gradients nor momentum
+        for (int l = 0; l <= c.n_hidden; l++) {
+            f.a.dW[l] = f.a.db[l] = f.a.vW[l] = f.a.vb[l] = NULL;
+            if (l < c.n_hidden) f.a.dact[l] = NULL;
+        }
+        CHECK(launch_mlp_eval_fused(&f.a, NULL) == cudaSuccess);
+        CHECK(f.cursor.start == d.cursor.start + (uint32_t)rows);
+        CHECK(f.err == 0);
+        char what[96];
+        snprintf(what, sizeof what, "%s: eval on %d blocks: the arena untouched", c.name, grids[g]);
+        if (!same_bits(what, f.arena.data(), arena0.data(), arena0.size() * sizeof(float))) test_failures++;
+        if (g == 0) continue;
+        snprintf(what, sizeof what, "%s: eval on %d and %d blocks (stats)", c.name, grids[0], grids[g]);
+        if (!same_bits(what, runs[0].stats, f.stats, sizeof f.stats)) test_failures++;
+        snprintf(what, sizeof what, "%s: eval on %d and %d blocks (rows)", c.name, grids[0], grids[g]);
+        if (!same_bits(what, runs[0].row_stats.data(), f.row_stats.data(), f.row_stats.size() * sizeof(double)))
+            test_failures++;
+    }
+    for (int r0 = 0; r0 < rows; r0 += c.B) {
+        const int chunk = rows - r0 < c.B ? rows - r0 : c.B;
+        CHECK_OK(cpu.be->ops->gather(cpu.be, d.images.data(), d.labels.data(), &d.cursor, cpu.X.data(), cpu.y.data(),
+                                     chunk, c.D, d.scale, d.shift, true));
+        CHECK_OK(cnn_model_forward(&cpu.m, cpu.be, cpu.X.data(), chunk));
+        CHECK_OK(cnn_softmax_xent_forward(cpu.be, cnn_model_logits(&cpu.m), cpu.y.data(), cpu.stats, chunk, c.C));
+    }
+    const FusedRun &f = runs[0];
+    printf("%s: eval of %d rows: loss sum %.7g hits %g, the CPU %.7g %g\n", c.name, rows, (double)f.stats[0],
+           (double)f.stats[1], (double)cpu.stats[0], (double)cpu.stats[1]);
+    CHECK(fabs(f.stats[0] - cpu.stats[0]) <= 1e-5 * fabs(cpu.stats[0]) + 1e-5);
+    CHECK(f.stats[1] == cpu.stats[1]);
+    CHECK(f.cursor.start == d.cursor.start);
+    cnn_model_free(&cpu.m, cpu.be);
+    cnn_backend_destroy(cpu.be);
+}
+
 // A label outside [0, C) and a batch past the data are flagged (as the op-by-op kernels do);
 // arguments the kernel cannot run are refused.
 void test_errors(void) {
@@ -282,6 +339,11 @@ void test_errors(void) {
     h.a.steps = 1;
     h.a.dact[0] = NULL;
     CHECK(launch_mlp_step_fused(&h.a, NULL) == cudaErrorInvalidValue);
+    h.a.eval_rows = 0; // the evaluation pass: no rows, or a missing forward buffer
+    CHECK(launch_mlp_eval_fused(&h.a, NULL) == cudaErrorInvalidValue);
+    h.a.eval_rows = 5;
+    h.a.act[0] = NULL;
+    CHECK(launch_mlp_eval_fused(&h.a, NULL) == cudaErrorInvalidValue);
     cnn_model_free(&cpu.m, cpu.be);
     cnn_backend_destroy(cpu.be);
 }
@@ -294,6 +356,7 @@ int main(void) {
         {"97-48-33-10 batch 13", 13, 97, 2, {48, 33}, 10, 50, 2},
     };
     for (const Case &c : cases) test_case(c);
+    for (const Case &c : cases) test_eval(c);
     test_errors();
     printf("test_cuda_emu_fused: %ld emulated launches\n", emu_launches);
     return test_finish("test_cuda_emu_fused");

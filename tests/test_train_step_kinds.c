@@ -5,6 +5,9 @@
 // kernel on the CPU emulator (tests/emu_backend.cpp), trains a small MLP
 // through cnn_train to the same evaluations as the CPU backend's op-by-op
 // step, with evaluations every 7 steps so that launches end mid-epoch.
+// Every evaluation of the fused run is the fused evaluation pass (the
+// backend's mlp_eval entry, counted by the emulator): one call per
+// evaluation, whose loss and hits match the CPU's chunked op-by-op pass.
 //
 // Tolerance: test losses and accuracies within 1e-3 (absolute) of the CPU's
 // after 2 epochs: the fused kernel sums the GEMMs in another order and the
@@ -116,7 +119,11 @@ int main(void) {
     if (emu) {
         static eval_log ops, fused;
         CHECK_OK(train_on(cpu, &ds, CNN_STEP_OPS, &ops));
+        const long evals_before = test_emu_backend_mlp_evals(emu);
         CHECK_OK(train_on(emu, &ds, CNN_STEP_AUTO, &fused));
+        const long fused_evals = test_emu_backend_mlp_evals(emu) - evals_before;
+        printf("fused run: %d evaluations, %ld through the fused evaluation pass\n", fused.n, fused_evals);
+        CHECK(fused_evals == fused.n); // evaluate() took mlp_eval, once per evaluation
         CHECK(strcmp(ops.step, "ops") == 0 && strcmp(fused.step, "fused") == 0);
         // 15 steps per epoch, evaluations every 7 steps and at each epoch's end: 7, 14, 15, 21, 28, 30
         CHECK(ops.n == 6 && fused.n == ops.n);

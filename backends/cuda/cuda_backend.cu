@@ -357,27 +357,40 @@ static cnn_status cuda_timer_stop(cnn_backend *be, void *timer, double *seconds)
     return s;
 }
 
-// ---- the fused MLP step (optional entry) ------------------------------------------
+// ---- the fused MLP step and evaluation pass (optional entries) ---------------------
 
-// a->steps whole SGD steps of the MLP a describes (core/mlp_step.h), queued as one cooperative launch;
-// a bad label or a batch past the data is reported at the next sync, as for the ops.
-static cnn_status cuda_mlp_steps(cnn_backend *be, const cnn_mlp_fused_args *a) {
+// One of the fused kernels (launch: launch_mlp_step_fused or launch_mlp_eval_fused, ok: its argument check),
+// queued as one cooperative launch with the backend's error flag; a bad label or a batch past the data is
+// reported at the next sync, as for the ops.
+static cnn_status cuda_mlp_fused(cnn_backend *be, const cnn_mlp_fused_args *a, const char *what,
+                                 bool (*ok)(const cnn_mlp_fused_args *),
+                                 cudaError_t (*launch)(const cnn_mlp_fused_args *, cudaStream_t)) {
     cnn_cuda_state *st = state(be);
     cnn_mlp_fused_args args = *a;
     args.err = st->err_dev;
-    if (!mlp_fused_args_ok(&args))
-        return cnn_error(CNN_ERR_INVALID_ARG, "fused MLP step: the model or its buffers do not fit the fused kernel "
+    if (!ok(&args))
+        return cnn_error(CNN_ERR_INVALID_ARG, "fused MLP %s: the model or its buffers do not fit the fused kernel "
                                               "(1 or 2 hidden layers, 2 to %d classes): use --step=graph",
-                         CNN_FUSED_MAX_CLASSES);
-    cudaError_t e = launch_mlp_step_fused(&args, st->stream);
+                         what, CNN_FUSED_MAX_CLASSES);
+    cudaError_t e = launch(&args, st->stream);
     if (e == cudaErrorCooperativeLaunchTooLarge || e == cudaErrorNotSupported) {
         cudaGetLastError(); // clear it
-        return cnn_error(CNN_ERR_UNSUPPORTED, "this GPU cannot run the fused step's cooperative launch (%s): use "
+        return cnn_error(CNN_ERR_UNSUPPORTED, "this GPU cannot run the fused %s's cooperative launch (%s): use "
                                               "--step=graph",
-                         cudaGetErrorString(e));
+                         what, cudaGetErrorString(e));
     }
     CUDA_CHECK(e);
     return CNN_OK;
+}
+
+// a->steps whole SGD steps of the MLP a describes (core/mlp_step.h).
+static cnn_status cuda_mlp_steps(cnn_backend *be, const cnn_mlp_fused_args *a) {
+    return cuda_mlp_fused(be, a, "step", mlp_fused_args_ok, launch_mlp_step_fused);
+}
+
+// The loss and hits of a->eval_rows rows of the MLP a describes, chunks of a->B rows (fused/mlp_eval.cuh).
+static cnn_status cuda_mlp_eval(cnn_backend *be, const cnn_mlp_fused_args *a) {
+    return cuda_mlp_fused(be, a, "evaluation", mlp_eval_args_ok, launch_mlp_eval_fused);
 }
 
 // ---- CUDA graphs ------------------------------------------------------------------
@@ -523,6 +536,7 @@ static const cnn_backend_ops cuda_ops = {
     .maxpool_forward = cuda_maxpool_forward,
     .maxpool_backward = cuda_maxpool_backward,
     .mlp_steps = cuda_mlp_steps,
+    .mlp_eval = cuda_mlp_eval,
     .timer_start = cuda_timer_start,
     .timer_stop = cuda_timer_stop,
 };

@@ -104,12 +104,12 @@ __device__ __forceinline__ void fused_tile(int M, int N, int K, const float *__r
     }
 }
 
-// images (n,D) u8, labels (n) u8 -> X (B,D), y (B): row i is example perm(cursor.start + i), as k_gather
-// (past the data: a zero row, label 0 and DEVERR_GATHER_RANGE). Block per row, threads along D.
-__device__ void fused_gather(const cnn_mlp_fused_args &a) {
+// images (n,D) u8, labels (n) u8 -> X (rows,D), y (rows): row i is example perm(cursor.start + i), as k_gather
+// (past the data: a zero row, label 0 and DEVERR_GATHER_RANGE). Block per row, threads along D. rows <= a.B.
+__device__ void fused_gather(const cnn_mlp_fused_args &a, int rows) {
     const cnn_perm perm = a.cursor->perm;
     const uint32_t start = a.cursor->start;
-    for (int i = blockIdx.x; i < a.B; i += gridDim.x) {
+    for (int i = blockIdx.x; i < rows; i += gridDim.x) {
         float *dst = a.X + (size_t)i * a.D;
         const uint64_t pos = (uint64_t)start + (uint64_t)i;
         if (pos >= perm.n) {
@@ -128,39 +128,41 @@ __device__ void fused_gather(const cnn_mlp_fused_args &a) {
     }
 }
 
-// in (B, in_l), W[l] (out_l, in_l), b[l] (out_l) -> act[l] (B, out_l) = ReLU(in W^T + b); 32x32 tiles.
-__device__ void fused_hidden_forward(const cnn_mlp_fused_args &a, int l, float *As, float *Bs) {
+// in (rows, in_l), W[l] (out_l, in_l), b[l] (out_l) -> act[l] (rows, out_l) = ReLU(in W^T + b); 32x32 tiles.
+__device__ void fused_hidden_forward(const cnn_mlp_fused_args &a, int l, int rows, float *As, float *Bs) {
     const int in = fused_in(a, l), out = fused_out(a, l);
     const float *X = l ? a.act[l - 1] : a.X;
     const float *W = a.W[l], *b = a.b[l];
     float *Y = a.act[l];
-    const int tn = cdiv(out, FUSED_TILE), tiles = cdiv(a.B, FUSED_TILE) * tn;
+    const int tn = cdiv(out, FUSED_TILE), tiles = cdiv(rows, FUSED_TILE) * tn;
     const int tx = threadIdx.x % FUSED_TILE, ty = threadIdx.x / FUSED_TILE;
     for (int t = blockIdx.x; t < tiles; t += gridDim.x) {
         const int i0 = (t / tn) * FUSED_TILE, j0 = (t % tn) * FUSED_TILE;
         float acc[4];
-        fused_tile<false, true>(a.B, out, in, X, in, W, in, i0, j0, As, Bs, acc);
+        fused_tile<false, true>(rows, out, in, X, in, W, in, i0, j0, As, Bs, acc);
         const int j = j0 + tx;
         if (j >= out) continue;
         for (int r = 0; r < 4; r++) {
             const int i = i0 + ty + 8 * r;
-            if (i >= a.B) break;
+            if (i >= rows) break;
             const float v = acc[r] + b[j];
             Y[(size_t)i * out + j] = v > 0.0f ? v : 0.0f;
         }
     }
 }
 
-// act[n_hidden-1] (B,H), W, b of the last layer (C,H), (C), y (B) -> dlogits (B,C), row_stats (B,2).
-// One warp per row: lane k-slices of the C dot products added by a butterfly (every lane ends with all
-// C logits), then softmax, -log p[label], the first argmax and (softmax - onehot) / B, as k_softmax_xent.
-__device__ void fused_output(const cnn_mlp_fused_args &a) {
+// act[n_hidden-1] (rows,H), W, b of the last layer (C,H), (C), y (rows) -> row_stats (rows,2), and with GRAD
+// a.dlogits (rows,C) (without: the evaluation pass). One warp per row: lane k-slices of the C dot products
+// added by a butterfly (every lane ends with all C logits), then softmax, -log p[label], the first argmax and
+// (softmax - onehot) / a.B, as k_softmax_xent.
+template <bool GRAD>
+__device__ void fused_output(const cnn_mlp_fused_args &a, int rows, double *row_stats) {
     const int l = a.n_hidden, H = fused_in(a, l), C = a.C;
     const float *Hact = a.act[l - 1], *W = a.W[l], *b = a.b[l];
     const int warps = gridDim.x * (FUSED_THREADS / 32);
     const int lane = threadIdx.x % 32;
     const float grad_scale = 1.0f / (float)a.B;
-    for (int row = blockIdx.x * (FUSED_THREADS / 32) + threadIdx.x / 32; row < a.B; row += warps) {
+    for (int row = blockIdx.x * (FUSED_THREADS / 32) + threadIdx.x / 32; row < rows; row += warps) {
         const float *h = Hact + (size_t)row * H;
         float z[CNN_FUSED_MAX_CLASSES];
 #pragma unroll
@@ -174,14 +176,15 @@ __device__ void fused_output(const cnn_mlp_fused_args &a) {
 #pragma unroll
         for (int c = 0; c < CNN_FUSED_MAX_CLASSES; c++)
             if (c < C) z[c] = warp_sum(z[c]) + b[c];
-        float *d = a.dlogits + (size_t)row * C;
+        float *d = GRAD ? a.dlogits + (size_t)row * C : NULL;
         const int label = a.y[row];
         if (label < 0 || label >= C) { // flagged; the row adds nothing (as k_softmax_xent)
             if (lane == 0) {
                 if (a.err) *a.err = DEVERR_LABEL;
-                a.row_stats[2 * row] = 0.0, a.row_stats[2 * row + 1] = 0.0;
+                row_stats[2 * row] = 0.0, row_stats[2 * row + 1] = 0.0;
             }
-            for (int c = lane; c < C; c += 32) d[c] = 0.0f;
+            if (GRAD)
+                for (int c = lane; c < C; c += 32) d[c] = 0.0f;
             continue;
         }
         int arg = 0;
@@ -198,10 +201,10 @@ __device__ void fused_output(const cnn_mlp_fused_args &a) {
                 if (c == lane) zmine = z[c];
             }
         if (lane == 0) {
-            a.row_stats[2 * row] = (double)logf(s) - ((double)zlabel - (double)zmax);
-            a.row_stats[2 * row + 1] = arg == label;
+            row_stats[2 * row] = (double)logf(s) - ((double)zlabel - (double)zmax);
+            row_stats[2 * row + 1] = arg == label;
         }
-        if (lane < C) {
+        if (GRAD && lane < C) {
             const float p = expf(zmine - zmax) * (1.0f / s);
             d[lane] = grad_scale * (lane == label ? p - 1.0f : p);
         }
@@ -297,14 +300,14 @@ __global__ void __launch_bounds__(FUSED_THREADS) k_mlp_step_fused(const cnn_mlp_
     float *As = (float *)cnn_dynamic_smem(), *Bs = As + FUSED_TILE * FUSED_SLD;
     const bool leader = blockIdx.x == 0 && threadIdx.x == 0;
     for (int step = 0; step < a.steps; step++) {
-        fused_gather(a);
+        fused_gather(a, a.B);
         fused_grid_sync();
         if (leader) a.cursor->start += (uint32_t)a.B; // every block has read it; the next read is a step away
         for (int l = 0; l < a.n_hidden; l++) {
-            fused_hidden_forward(a, l, As, Bs);
+            fused_hidden_forward(a, l, a.B, As, Bs);
             fused_grid_sync();
         }
-        fused_output(a);
+        fused_output<true>(a, a.B, a.row_stats);
         fused_grid_sync();
         if (leader) { // this step's loss and hits, added in row order (as the CPU backend)
             double loss = 0.0, correct = 0.0;
