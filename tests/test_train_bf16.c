@@ -1,9 +1,9 @@
-// End to end with bf16 GEMMs (--precision bf16) on the CPU, on the shared
-// MNIST data (10,000 training digits, the full test set): the default MLP
-// reaches 0.96 test accuracy within 10 epochs, as test_train requires of
-// FP32; the weights, sums and SGD step stay FP32, and every GEMM of the
-// step (forward, both gradients) reads bf16-rounded inputs. The run must
-// differ from the FP32 one (the rounding reached the GEMMs).
+// End to end with bf16 and tf32 GEMMs (--precision bf16, tf32) on the CPU,
+// on the shared MNIST data (10,000 training digits, the full test set): the
+// default MLP reaches 0.96 test accuracy within 10 epochs with each, as
+// test_train requires of FP32; the weights, sums and SGD step stay FP32,
+// and every GEMM of the step (forward, both gradients) reads rounded
+// inputs. Each run must differ from the FP32 one (the rounding reached the GEMMs).
 #include <string.h>
 
 #include "datasets/dataset.h"
@@ -38,18 +38,23 @@ int main(void) {
     cnn_train_config cfg = cnn_train_config_recipe("mnist", "mlp");
     cfg.target_acc = 0.96;
     cfg.max_epochs = 10;
-    cnn_train_result a;
-    CHECK_OK(run(&ds, CNN_PRECISION_BF16, cfg, &a));
-    printf("bf16 MLP: reached=%d at epoch %d, best acc %.4f\n", a.reached, a.target_epoch, a.best_acc);
-    CHECK(a.reached && a.best_acc >= 0.96 && a.epochs <= 10);
+    const cnn_precision lower[2] = {CNN_PRECISION_BF16, CNN_PRECISION_TF32};
+    for (int i = 0; i < 2; i++) {
+        cnn_train_result a;
+        CHECK_OK(run(&ds, lower[i], cfg, &a));
+        printf("%s MLP: reached=%d at epoch %d, best acc %.4f\n", cnn_precision_name(lower[i]), a.reached,
+               a.target_epoch, a.best_acc);
+        CHECK(a.reached && a.best_acc >= 0.96 && a.epochs <= 10);
+    }
 
-    cfg.target_acc = 0; // one epoch each: bf16 and fp32 differ
+    cfg.target_acc = 0; // one epoch each: bf16, tf32 and fp32 differ
     cfg.max_epochs = 1;
-    cnn_train_result b, c;
+    cnn_train_result b, t, c;
     CHECK_OK(run(&ds, CNN_PRECISION_BF16, cfg, &b));
+    CHECK_OK(run(&ds, CNN_PRECISION_TF32, cfg, &t));
     CHECK_OK(run(&ds, CNN_PRECISION_FP32, cfg, &c));
-    printf("one epoch: bf16 loss %.6f, fp32 loss %.6f\n", b.final_loss, c.final_loss);
-    CHECK(b.final_loss != c.final_loss);
+    printf("one epoch: bf16 loss %.6f, tf32 loss %.6f, fp32 loss %.6f\n", b.final_loss, t.final_loss, c.final_loss);
+    CHECK(b.final_loss != c.final_loss && t.final_loss != c.final_loss && b.final_loss != t.final_loss);
     cnn_dataset_free(&ds);
     return test_finish("test_train_bf16");
 }
