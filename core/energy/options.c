@@ -1,6 +1,7 @@
 // The energy options of cnn-train: defaults, parsing, --help lines.
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,23 +84,69 @@ static int valid_meter_list(const char *s) {
 
 int cnn_energy_option_is_flag(const char *name) { return name && !strcmp(name, "no-energy"); }
 
-int cnn_energy_parse_option(cnn_energy_options *o, const char *name, const char *value) {
-    double d;
-    if (!name) return 0;
-    if (!strcmp(name, "no-energy")) {
-        if (value) return bad("--%s takes no value, got '%s'", name, value);
-        o->enabled = 0;
+// The options that take one number in a range into a double field.
+typedef struct {
+    const char *name;
+    double lo, hi;
+    int lo_open;       // the range excludes lo
+    size_t offset;     // of the double in cnn_energy_options
+    const char *rule;  // "--NAME RULE, got 'VALUE'"
+} num_option;
+
+static const num_option num_options[] = {
+    {"pue", 1.0, 5.0, 0, offsetof(cnn_energy_options, pue),
+     "(power usage effectiveness) must be in [1, 5] (default 1.0)"},
+    {"grid-gco2", 0, 2000, 0, offsetof(cnn_energy_options, grid_gco2),
+     "must be in [0, 2000] gCO2eq/kWh (e.g. 56 for France)"},
+    {"grid-pe", 0, 100, 0, offsetof(cnn_energy_options, grid_pe_mj),
+     "must be in [0, 100] MJ of primary energy per kWh"},
+    {"grid-adp", 0, 1e-3, 0, offsetof(cnn_energy_options, grid_adp),
+     "must be in [0, 0.001] kgSbeq per kWh (typically around 7e-8)"},
+    {"cpu-tdp", 0, 10000, 1, offsetof(cnn_energy_options, cpu_tdp_w),
+     "must be in (0, 10000] W (the TDP share of the CPUs this machine has)"},
+    {"cpu-idle-w", 0, 10000, 0, offsetof(cnn_energy_options, cpu_idle_w), "must be in [0, 10000] W"},
+    {"aur", 0, 1, 1, offsetof(cnn_energy_options, aur),
+     "(average utilisation rate over the hardware's life) must be in (0, 1] (default 0.5)"},
+    {"lifetime-years", 0, 50, 1, offsetof(cnn_energy_options, lifetime_years),
+     "must be in (0, 50] years (default 4)"},
+    {"host-share", 0, 1, 1, offsetof(cnn_energy_options, host_share),
+     "(this machine's share of the host server) must be in (0, 1]"},
+};
+
+// A numeric option of the table: 1 stored, -1 out of range (said), 0 not one of them.
+static int parse_num_option(cnn_energy_options *o, const char *name, const char *value) {
+    for (size_t i = 0; i < sizeof num_options / sizeof num_options[0]; i++) {
+        const num_option *n = &num_options[i];
+        if (strcmp(name, n->name) != 0) continue;
+        double d;
+        if (!parse_num(value, &d) || (n->lo_open ? d <= n->lo : d < n->lo) || d > n->hi) {
+            cnn_error(CNN_ERR_INVALID_ARG, "--%s %s, got '%s'", name, n->rule, value);
+            return -1;
+        }
+        *(double *)((char *)o + n->offset) = d;
         return 1;
     }
-    static const char *const with_value[] = {"out", "power-interval-ms", "idle-seconds", "acc-steps", "meters", "pue",
-                                             "grid-gco2", "grid-country", "grid-pe", "grid-adp", "cpu-tdp",
-                                             "cpu-idle-w", "aur", "lifetime-years", "embodied-host", "embodied-gpu",
-                                             "host-share"};
-    int known = 0;
-    for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++) known |= !strcmp(name, with_value[i]);
-    if (!known) return 0;
-    if (!value) return bad("--%s needs a value%s", name, "");
+    return 0;
+}
 
+// --acc-steps: up to CNN_ENERGY_MAX_STEPS increasing fractions in (0, 1].
+static int parse_acc_steps(cnn_energy_options *o, const char *name, const char *value) {
+    double v[CNN_ENERGY_MAX_STEPS];
+    int n = parse_list(value, v, CNN_ENERGY_MAX_STEPS);
+    if (n < 1)
+        return bad("--%s needs up to 16 comma-separated accuracies, e.g. 0.90,0.95,0.96,0.97, got '%s'", name, value);
+    for (int i = 0; i < n; i++) {
+        if (!(v[i] > 0 && v[i] <= 1)) return bad("--%s takes fractions in (0, 1] (0.97 for 97%%), got '%s'", name, value);
+        if (i && !(v[i] > v[i - 1])) return bad("--%s must be in increasing order, got '%s'", name, value);
+    }
+    memcpy(o->acc_steps, v, (size_t)n * sizeof v[0]);
+    o->n_acc_steps = n;
+    return 1;
+}
+
+// The options that are not a plain number in a range.
+static int parse_other_option(cnn_energy_options *o, const char *name, const char *value) {
+    double d;
     if (!strcmp(name, "out")) {
         if (!*value || strlen(value) >= sizeof o->out_dir)
             return bad("--%s needs a directory path (shorter than 1024 bytes), got '%s'", name, value);
@@ -114,75 +161,44 @@ int cnn_energy_parse_option(cnn_energy_options *o, const char *name, const char 
         o->idle_seconds = d;
         o->idle_forced = 1;
     } else if (!strcmp(name, "acc-steps")) {
-        double v[CNN_ENERGY_MAX_STEPS];
-        int n = parse_list(value, v, CNN_ENERGY_MAX_STEPS);
-        if (n < 1)
-            return bad("--%s needs up to 16 comma-separated accuracies, e.g. 0.90,0.95,0.96,0.97, got '%s'", name,
-                       value);
-        for (int i = 0; i < n; i++) {
-            if (!(v[i] > 0 && v[i] <= 1))
-                return bad("--%s takes fractions in (0, 1] (0.97 for 97%%), got '%s'", name, value);
-            if (i && !(v[i] > v[i - 1])) return bad("--%s must be in increasing order, got '%s'", name, value);
-        }
-        memcpy(o->acc_steps, v, (size_t)n * sizeof v[0]);
-        o->n_acc_steps = n;
+        return parse_acc_steps(o, name, value);
     } else if (!strcmp(name, "meters")) {
         if (!valid_meter_list(value))
             return bad("--%s takes auto or a comma-separated list of nvml, rapl, cpu-model, got '%s'", name, value);
         snprintf(o->meters, sizeof o->meters, "%s", value);
-    } else if (!strcmp(name, "pue")) {
-        if (!parse_num(value, &d) || d < 1.0 || d > 5.0)
-            return bad("--%s (power usage effectiveness) must be in [1, 5] (default 1.0), got '%s'", name, value);
-        o->pue = d;
-    } else if (!strcmp(name, "grid-gco2")) {
-        if (!parse_num(value, &d) || d < 0 || d > 2000)
-            return bad("--%s must be in [0, 2000] gCO2eq/kWh (e.g. 56 for France), got '%s'", name, value);
-        o->grid_gco2 = d;
     } else if (!strcmp(name, "grid-country")) {
         if (!cnn_grid_lookup(value))
             return bad("--%s: '%s' is not in the built-in table; use an ISO code such as FR, DE, US, GB, CN, IN, SE "
                        "(docs/ENERGY.md lists them) or give --grid-gco2",
                        name, value);
         snprintf(o->grid_country, sizeof o->grid_country, "%s", value);
-    } else if (!strcmp(name, "grid-pe")) {
-        if (!parse_num(value, &d) || d < 0 || d > 100)
-            return bad("--%s must be in [0, 100] MJ of primary energy per kWh, got '%s'", name, value);
-        o->grid_pe_mj = d;
-    } else if (!strcmp(name, "grid-adp")) {
-        if (!parse_num(value, &d) || d < 0 || d > 1e-3)
-            return bad("--%s must be in [0, 0.001] kgSbeq per kWh (typically around 7e-8), got '%s'", name, value);
-        o->grid_adp = d;
-    } else if (!strcmp(name, "cpu-tdp")) {
-        if (!parse_num(value, &d) || d <= 0 || d > 10000)
-            return bad("--%s must be in (0, 10000] W (the TDP share of the CPUs this machine has), got '%s'", name,
-                       value);
-        o->cpu_tdp_w = d;
-    } else if (!strcmp(name, "cpu-idle-w")) {
-        if (!parse_num(value, &d) || d < 0 || d > 10000)
-            return bad("--%s must be in [0, 10000] W, got '%s'", name, value);
-        o->cpu_idle_w = d;
-    } else if (!strcmp(name, "aur")) {
-        if (!parse_num(value, &d) || d <= 0 || d > 1)
-            return bad("--%s (average utilisation rate over the hardware's life) must be in (0, 1] (default 0.5), "
-                       "got '%s'",
-                       name, value);
-        o->aur = d;
-    } else if (!strcmp(name, "lifetime-years")) {
-        if (!parse_num(value, &d) || d <= 0 || d > 50)
-            return bad("--%s must be in (0, 50] years (default 4), got '%s'", name, value);
-        o->lifetime_years = d;
     } else if (!strcmp(name, "embodied-host")) {
         if (parse_impact3(name, value, &o->embodied_host) < 0) return -1;
         o->have_embodied_host = 1;
     } else if (!strcmp(name, "embodied-gpu")) {
         if (parse_impact3(name, value, &o->embodied_gpu) < 0) return -1;
         o->have_embodied_gpu = 1;
-    } else if (!strcmp(name, "host-share")) {
-        if (!parse_num(value, &d) || d <= 0 || d > 1)
-            return bad("--%s (this machine's share of the host server) must be in (0, 1], got '%s'", name, value);
-        o->host_share = d;
     }
     return 1;
+}
+
+int cnn_energy_parse_option(cnn_energy_options *o, const char *name, const char *value) {
+    if (!name) return 0;
+    if (!strcmp(name, "no-energy")) {
+        if (value) return bad("--%s takes no value, got '%s'", name, value);
+        o->enabled = 0;
+        return 1;
+    }
+    static const char *const with_value[] = {"out", "power-interval-ms", "idle-seconds", "acc-steps", "meters", "pue",
+                                             "grid-gco2", "grid-country", "grid-pe", "grid-adp", "cpu-tdp",
+                                             "cpu-idle-w", "aur", "lifetime-years", "embodied-host", "embodied-gpu",
+                                             "host-share"};
+    int known = 0;
+    for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++) known |= !strcmp(name, with_value[i]);
+    if (!known) return 0;
+    if (!value) return bad("--%s needs a value%s", name, "");
+    const int r = parse_num_option(o, name, value);
+    return r != 0 ? r : parse_other_option(o, name, value);
 }
 
 void cnn_energy_print_usage(FILE *f) {
