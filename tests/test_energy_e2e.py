@@ -111,6 +111,9 @@ def main():
     for s in rec["accuracy_steps"]:
         if s["reached"]:
             check(s["provenance"] in PROVENANCES, f"step {s['threshold']} has no provenance")
+        if s["reached"] and s["same_evaluation_as_previous"]: # an empty window: exactly nothing, with no doubt
+            check(s["marginal_total_j"] == 0 and s["marginal_total_uncertainty_j"] == 0,
+                  f"step {s['threshold']} shares the previous step's evaluation but has energy of its own")
     reached = [s for s in rec["accuracy_steps"] if s["reached"]]
     check(reached, "no accuracy step reached")
     if reached:

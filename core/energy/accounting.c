@@ -27,6 +27,7 @@ void cnn_energy_window_compute(const cnn_energy_input *in, double t0, double t1,
     memset(w, 0, sizeof *w);
     w->t0 = t0;
     w->t1 = t1;
+    if (!(t1 > t0)) return; // an empty window holds exactly no energy, whatever the meters' resolution
     for (int m = 0; m < in->n_meters; m++) {
         cnn_series_window(&in->series[m], in->meters[m].resolution_j, t0, t1, &w->j[m], &w->u[m]);
         w->below_res[m] = !cnn_energy_resolved(w->j[m], w->u[m]);

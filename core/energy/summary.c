@@ -13,13 +13,14 @@ static int sig_digits(double j, double u) {
     return d < 1 ? 1 : d > 4 ? 4 : d;
 }
 
-// Formats an energy with its uncertainty: "12.34 ± 0.56" when u is under 10%
+// Formats an energy with its uncertainty: "0" for an empty window, "12.34 ± 0.56" when u is under 10%
 // of the value, else the interval the meter allows ("3.1..4.9", or "<= 0.41"
 // when it may be zero), "<res" when unbounded; never a negative number (an
 // above-idle figure below zero by more than its uncertainty reads "below idle").
 static const char *fmt_ju(char *buf, size_t len, double j, double u) {
     if (!isfinite(j)) snprintf(buf, len, "-");
     else if (!isfinite(u)) snprintf(buf, len, "<res");
+    else if (j == 0 && u == 0) snprintf(buf, len, "0"); // exactly nothing (an empty window)
     else if (cnn_energy_resolved(j, u) && j > 0) {
         int dec = u > 0 ? 1 - (int)floor(log10(u)) : 2;
         dec = dec < 0 ? 0 : dec > 4 ? 4 : dec;
@@ -159,7 +160,8 @@ static void print_steps(const cnn_energy_session *s, FILE *out) {
         }
         double sh, su = share_u(st->marginal_total_j, st->marginal_total_u, st->cum_total_j, st->cum_total_u, &sh);
         char shb[32];
-        if (cnn_energy_resolved(sh, su)) snprintf(shb, sizeof shb, "%.1f%%", 100.0 * sh);
+        if (st->same_eval_as_previous) snprintf(shb, sizeof shb, "0%%"); // an empty window: exactly nothing
+        else if (cnn_energy_resolved(sh, su)) snprintf(shb, sizeof shb, "%.1f%%", 100.0 * sh);
         else snprintf(shb, sizeof shb, "unresolved");
         fprintf(out, "%7.4g %6d %8ld %9.3f %9.4f", st->threshold, st->eval.epoch, st->eval.step, st->elapsed_s,
                 st->eval.test_acc);
@@ -173,7 +175,11 @@ static void print_steps(const cnn_energy_session *s, FILE *out) {
     }
     const cnn_energy_step_row *st = &a->steps[a->last_step_index];
     double from = a->last_step_index > 0 ? a->steps[a->last_step_index - 1].threshold : 0.0;
-    if (cnn_energy_resolved(a->last_step_share, a->last_step_share_u))
+    if (st->same_eval_as_previous)
+        fprintf(out, "the last step (%.4g -> %.4g) was reached at the same evaluation as the step before: it took no "
+                     "energy of its own (evaluate more often, --eval-every, to split it)\n",
+                from, st->threshold);
+    else if (cnn_energy_resolved(a->last_step_share, a->last_step_share_u))
         fprintf(out, "the last step (%.4g -> %.4g) took %.1f%% ± %.1f%% of the energy spent to reach %.4g (%s J of %s J, %s)\n",
                 from, st->threshold, 100.0 * a->last_step_share, 100.0 * a->last_step_share_u, st->threshold,
                 fmt_ju(b1, sizeof b1, st->marginal_total_j, st->marginal_total_u),
