@@ -356,7 +356,8 @@ static void jw_sampler(cnn_json_writer *w, const cnn_energy_session *s) {
     cnn_jw_number(w, "mark_mean_us", s->marks ? 1e6 * s->mark_s / (double)s->marks : NAN);
     cnn_jw_number(w, "mark_max_us", 1e6 * s->mark_max_s);
     cnn_jw_number(w, "training_s", train_s);
-    cnn_jw_number(w, "overhead_pct", train_s > 0 ? 100.0 * (s->thread_cpu_s + s->mark_s) / train_s : NAN);
+    cnn_jw_number(w, "sampler_life_s", s->t_stop - s->sampler_t0);
+    cnn_jw_number(w, "overhead_pct", cnn_energy_overhead_pct(s));
     cnn_jw_end_object(w);
 }
 

@@ -255,6 +255,7 @@ cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_nam
         cnn_impact_factors f;
         st = cnn_impact_factors_from_options(&s->opt, s->hw.logical_cpus, s->hw.n_gpus, s->hw.gpu_name, &f);
     }
+    s->sampler_t0 = cnn_now_s();
     if (st == CNN_OK) st = cnn_sampler_start(s->meters, s->n_meters, o->power_interval_ms / 1000.0, &s->sampler);
     if (st != CNN_OK) {
         cnn_energy_free(s);

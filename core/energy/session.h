@@ -90,6 +90,7 @@ struct cnn_energy_session {
     int impacts_fu;           // 1: impacts are for the functional unit
     cnn_impacts run_impacts;  // of the whole training window (emissions.csv)
     double thread_cpu_s;         // the sampler thread's CPU time
+    double sampler_t0;           // when the sampler started (cnn_now_s); it ran until t_stop
     long reads, wakeups;         // meter reads and sampler wake-ups
     double mark_s, mark_max_s;   // time the training thread spent in window marks: total, longest
     long marks;
@@ -117,6 +118,9 @@ void cnn_energy_print_summary(const cnn_energy_session *s, FILE *out);
 const char *cnn_energy_fmt_ju(char *buf, size_t len, double j, double u);
 // The training time the sampler's overhead is measured against: the first run's start to the last run's end.
 double cnn_energy_sampled_training_s(const cnn_energy_session *s);
+// The hook's overhead over the training span, in % of it: the sampler thread's CPU time at its steady rate
+// over that span (its CPU time x span / its life) plus the marks' time; NAN without a training span.
+double cnn_energy_overhead_pct(const cnn_energy_session *s);
 // The repeats' section of the summary (repeats_summary.c): nothing for a single run.
 void cnn_energy_print_repeats(const cnn_energy_session *s, FILE *out);
 // run.json's "repeats" section (repeats_json.c).

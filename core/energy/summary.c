@@ -261,11 +261,11 @@ static void print_impacts(const cnn_energy_session *s, FILE *out) {
 
 static void print_sampler(const cnn_energy_session *s, FILE *out) {
     double train_s = cnn_energy_sampled_training_s(s);
-    double over = train_s > 0 ? 100.0 * (s->thread_cpu_s + s->mark_s) / train_s : 0.0;
+    const double over = cnn_energy_overhead_pct(s), life_s = s->t_stop - s->sampler_t0;
     fprintf(out, "\nsampler: %ld meter reads, %ld window marks (mean %.2f us, longest %.1f us); overhead %.3f%% of "
-                 "the training time (sampler thread CPU %.1f ms + marks %.3f ms over %.2f s)%s\n",
+                 "the training time (sampler thread CPU %.1f ms over its %.2f s, marks %.3f ms, training %.2f s)%s\n",
             s->reads, s->marks, s->marks ? 1e6 * s->mark_s / (double)s->marks : 0.0, 1e6 * s->mark_max_s, over,
-            1e3 * s->thread_cpu_s, 1e3 * s->mark_s, train_s,
+            1e3 * s->thread_cpu_s, life_s, 1e3 * s->mark_s, train_s,
             over >= 1.0 ? " -- above the 1% target: raise --power-interval-ms" : "");
     fprintf(out, "run record: %s (run.json, epochs.csv, power.csv, emissions.csv); plots: cnn-train report %s\n",
             s->run_dir, s->run_dir);
