@@ -39,7 +39,8 @@ struct cnn_sampler {
     meter_state st[CNN_ENERGY_MAX_METERS];
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    pthread_cond_t read_cv; // broadcast after every round of reads (cnn_sampler_wait_past waits on it)
+    pthread_cond_t read_cv; // broadcast after a round of reads while cnn_sampler_wait_past waits on it
+    int waiting;            // callers in cnn_sampler_wait_past
     pthread_t th;
     int thread_started, stop, stopped;
     double stop_t;     // when the stop was asked: every meter needs a knot after it
@@ -140,7 +141,7 @@ static void *sampler_main(void *arg) {
         }
         for (int i = 0; i < s->n; i++)
             if (!s->st[i].failed && s->st[i].next_due <= now) read_meter(s, i);
-        pthread_cond_broadcast(&s->read_cv);
+        if (s->waiting) pthread_cond_broadcast(&s->read_cv);
         if (due == INFINITY && s->stop) break; // every meter failed
     }
     struct timespec cpu;
@@ -203,6 +204,7 @@ int cnn_sampler_wait_past(cnn_sampler *s, double t) {
     for (int i = 0; i < s->n; i++) // meters read at the instant: due now (a published counter keeps its polling)
         if (!s->meters[i].info.published && s->st[i].next_due > t) s->st[i].next_due = t;
     pthread_cond_signal(&s->cv);
+    s->waiting++;
     const double deadline = t + 0.05 + 3.0 * s->max_period;
     int all = 0;
     for (;;) {
@@ -214,6 +216,7 @@ int cnn_sampler_wait_past(cnn_sampler *s, double t) {
         add_seconds(&ts, 0.005);
         pthread_cond_timedwait(&s->read_cv, &s->mu, &ts);
     }
+    s->waiting--;
     pthread_mutex_unlock(&s->mu);
     return all;
 }
