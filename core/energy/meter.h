@@ -141,6 +141,10 @@ void cnn_sampler_stop(cnn_sampler *s);
 // knot certainly after t (a published counter: its next change), at most 0.05 s + three update periods
 // past t. Returns 1 when every meter has one (0: a window ending at t may be unbounded).
 int cnn_sampler_wait_past(cnn_sampler *s, double t);
+// The latest instant up to which every meter's window is bounded now (the
+// earliest of the meters' last readings; a failed meter is left out), read
+// without waiting: NAN when no meter has a reading.
+double cnn_sampler_known_until(cnn_sampler *s);
 // cnn_series_window over meter i's series, safe while the thread records it.
 void cnn_sampler_window(cnn_sampler *s, int i, double resolution_j, double a, double b, double *est, double *u);
 // The series of meter i (complete once stopped).

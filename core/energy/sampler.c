@@ -221,6 +221,19 @@ int cnn_sampler_wait_past(cnn_sampler *s, double t) {
     return all;
 }
 
+double cnn_sampler_known_until(cnn_sampler *s) {
+    if (s->thread_started) pthread_mutex_lock(&s->mu);
+    double t = NAN;
+    for (int i = 0; i < s->n; i++) {
+        const cnn_energy_series *se = &s->series[i];
+        if (s->st[i].failed || se->n == 0) continue;
+        const double last = se->s[se->n - 1].t0;
+        if (isnan(t) || last < t) t = last;
+    }
+    if (s->thread_started) pthread_mutex_unlock(&s->mu);
+    return t;
+}
+
 void cnn_sampler_window(cnn_sampler *s, int i, double resolution_j, double a, double b, double *est, double *u) {
     if (s->thread_started) pthread_mutex_lock(&s->mu);
     cnn_series_window(&s->series[i], resolution_j, a, b, est, u);

@@ -30,12 +30,17 @@ cnn_status cnn_energy_segment_now(cnn_energy_session *s, int signal, cnn_energy_
     if (!s) return cnn_error(CNN_ERR_INVALID_ARG, "cnn_energy_segment_now: no energy session");
     const double t0 = train_begin_t(s);
     if (isnan(t0)) return cnn_error(CNN_ERR_INVALID_ARG, "cnn_energy_segment_now: training has not begun");
-    const double t = cnn_now_s(), wall = wall_now_s();
-    cnn_sampler_wait_past(s->sampler, t); // every meter's window [t0, t] bounded, as the accounting's windows are
+    // The training thread never waits for a meter (a published counter may be 100 ms from its next update):
+    // the segment's energy is measured up to the meters' last readings, t <= now, and the moments after
+    // them fall in the unmeasured gap before the next segment. Its training time counts to now.
+    const double now = cnn_now_s(), wall = wall_now_s();
+    double t = cnn_sampler_known_until(s->sampler);
+    if (!(t <= now)) t = now;
+    if (t < t0) t = t0;
     snprintf(out->run_id, sizeof out->run_id, "%s", s->run_id);
-    out->end_unix = wall;
-    out->start_unix = wall - (t - t0);
-    out->train_s = t - t0;
+    out->end_unix = wall - (now - t);
+    out->start_unix = wall - (now - t0);
+    out->train_s = now - t0;
     out->n_meters = s->n_meters;
     out->total_prov = s->n_meters ? CNN_PROV_MEASURED_COUNTER : CNN_PROV_ESTIMATED;
     for (int m = 0; m < s->n_meters; m++) {
