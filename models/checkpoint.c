@@ -43,8 +43,12 @@ static void put_u32(buf *b, uint32_t v) { put(b, &v, 4); }
 static void put_u64(buf *b, uint64_t v) { put(b, &v, 8); }
 
 cnn_status cnn_checkpoint_save(const char *dir, cnn_backend *be, const cnn_model *m, const cnn_dataset *ds,
-                               int argc, char *const *argv, const cnn_train_progress *p) {
+                               int argc, char *const *argv, const cnn_train_progress *p,
+                               const cnn_energy_segment *segs, int n_segs) {
     const size_t n = m->arena.n;
+    if (n_segs < 0 || n_segs > CNN_ENERGY_MAX_SEGMENTS)
+        return cnn_error(CNN_ERR_INVALID_ARG, "a checkpoint holds at most %d segments, got %d",
+                         CNN_ENERGY_MAX_SEGMENTS, n_segs);
     buf b = {0};
     char name[128] = {0};
     snprintf(name, 32, "%s", ds->name);
@@ -64,6 +68,9 @@ cnn_status cnn_checkpoint_save(const char *dir, cnn_backend *be, const cnn_model
     memset(&pr, 0, sizeof pr); // no stray padding bytes in the file
     pr = *p;
     put(&b, &pr, sizeof pr);
+    put_u32(&b, (uint32_t)sizeof(cnn_energy_segment));
+    put_u32(&b, (uint32_t)n_segs);
+    if (n_segs) put(&b, segs, (size_t)n_segs * sizeof *segs);
     const uint64_t arena_off = b.n;
     float *host = malloc((n ? n : 1) * sizeof *host);
     cnn_status s = host && !b.oom ? CNN_OK : cnn_error(CNN_ERR_NOMEM, "out of memory writing a checkpoint");
@@ -174,7 +181,14 @@ cnn_status cnn_checkpoint_load(const char *dir, cnn_checkpoint *ck) {
         get(&r, ck->argv[i], l);
         ck->argc = (int)i + 1;
     }
-    if (s == CNN_OK && (!get(&r, &ck->progress, sizeof ck->progress) || r.at != arena_off ||
+    uint32_t seg_size = 0, n_segs = 0;
+    if (s == CNN_OK && (!get(&r, &ck->progress, sizeof ck->progress) || !get(&r, &seg_size, 4) ||
+                        !get(&r, &n_segs, 4) || seg_size != sizeof(cnn_energy_segment) ||
+                        n_segs > CNN_ENERGY_MAX_SEGMENTS ||
+                        !get(&r, ck->segments, (size_t)n_segs * sizeof(cnn_energy_segment))))
+        s = cnn_error(CNN_ERR_FORMAT, "%s is corrupt: bad segment list", path);
+    ck->n_segments = (int)n_segs;
+    if (s == CNN_OK && (r.at != arena_off ||
                         r.n - r.at != 2 * n * sizeof(float)))
         s = cnn_error(CNN_ERR_FORMAT, "%s is corrupt: its arena does not fill the payload", path);
     if (s == CNN_OK) {

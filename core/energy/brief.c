@@ -4,12 +4,11 @@
 
 void cnn_energy_print_brief(const cnn_energy_session *s, FILE *out) {
     if (!s || !s->finished || !out) return;
-    const cnn_energy_accounting *a = &s->acc;
-    const char *prov = cnn_provenance_name(a->total_prov);
+    const char *prov = cnn_provenance_name(s->fu.prov); // earlier segments included (cnn-train resume)
     if (s->impacts_fu)
         fprintf(out, "energy to target %.4g J (%s), climate change %.4g kgCO2eq (estimated); run record %s\n",
-                a->target_total_j, prov, s->impacts.total.gwp, s->run_dir);
+                s->fu.total_j, prov, s->impacts.total.gwp, s->run_dir);
     else
         fprintf(out, "energy of the run %.4g J (%s), climate change %.4g kgCO2eq (estimated); run record %s\n",
-                a->train.total_j, prov, s->impacts.total.gwp, s->run_dir);
+                s->fu.total_j, prov, s->impacts.total.gwp, s->run_dir);
 }

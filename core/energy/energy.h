@@ -83,6 +83,30 @@ int cnn_energy_option_is_flag(const char *name);
 // The energy options' lines for cnn-train --help.
 void cnn_energy_print_usage(FILE *f);
 
+// One segment of a run that was checkpointed and resumed (docs/checkpoints.md, "Segments"): its training
+// window in wall-clock time, its training seconds and its energy, as measured by the session that ran it.
+// A checkpoint carries the earlier segments and the current one so far (plain data, written as is).
+#define CNN_ENERGY_MAX_SEGMENTS 32
+typedef enum {
+    CNN_SEGMENT_KILLED = 0,      // its last checkpoint is all that is left: the process died without its record
+    CNN_SEGMENT_INTERRUPTED = 1, // stopped by a signal (signal says which); its record was written
+    CNN_SEGMENT_FINISHED = 2,    // ended normally and wrote its record (then resumed to extend it)
+} cnn_energy_segment_end;
+typedef struct {
+    char run_id[40];            // the session's run_id (run.json), to tell whether it wrote its record
+    double start_unix;          // the training window's start, CLOCK_REALTIME seconds
+    double end_unix;            // the last instant its energy covers (the checkpoint), CLOCK_REALTIME seconds
+    double train_s;             // training seconds in this segment
+    int n_meters;
+    char meter[8][32];          // the meters' names
+    double j[8], u[8];          // energy per meter over the window and its half-width (joules; u may be inf)
+    int prov[8];                // each meter's provenance (cnn_provenance)
+    double total_j, total_u;
+    int total_prov;             // the weakest of the meters'
+    int ended;                  // cnn_energy_segment_end
+    int signal;                 // CNN_SEGMENT_INTERRUPTED: the signal number
+} cnn_energy_segment;
+
 typedef struct cnn_energy_session cnn_energy_session;
 
 // Opens the meters for this backend ("cpu" or "cuda"), creates the run
@@ -110,6 +134,15 @@ const cnn_train_observer *cnn_energy_observer(cnn_energy_session *s);
 cnn_status cnn_energy_finish(cnn_energy_session *s, FILE *out, const char **run_dir);
 
 void cnn_energy_free(cnn_energy_session *s);
+
+// The current segment so far, for a checkpoint: the energy of every meter over [the start of training, now]
+// (computed as every window is, once the sampler has a reading past now; at most ~3 meter update periods
+// of waiting), the wall-clock times, the training seconds. signal: the signal that stops the run (0: none).
+// NULL s: CNN_ERR_INVALID_ARG.
+cnn_status cnn_energy_segment_now(cnn_energy_session *s, int signal, cnn_energy_segment *out);
+// cnn-train resume: the run's earlier segments (from the checkpoint, oldest first). Their energy and training
+// seconds are added to the functional unit's; run.json lists them with the unmeasured gaps between them.
+cnn_status cnn_energy_add_prior_segments(cnn_energy_session *s, const cnn_energy_segment *segs, int n);
 
 // The run directory (NULL for a NULL session).
 const char *cnn_energy_run_dir(const cnn_energy_session *s);

@@ -149,7 +149,7 @@ static void jw_training(cnn_json_writer *w, const cnn_energy_session *s) {
     cnn_jw_int(w, "steps", s->have_result ? s->result.steps : 0);
     cnn_jw_int(w, "evaluations", a->n_evals);
     cnn_jw_bool(w, "reached_target", a->target_reached);
-    if (a->target_reached) cnn_jw_number(w, "time_to_target_s", a->target_time_s);
+    if (a->target_reached) cnn_jw_number(w, "time_to_target_s", s->fu.time_s); // earlier segments included
     else cnn_jw_null(w, "time_to_target_s");
     cnn_jw_number(w, "final_acc", s->have_result ? s->result.final_acc : NAN);
     cnn_jw_number(w, "best_acc", s->have_result ? s->result.best_acc : NAN);
@@ -159,12 +159,11 @@ static void jw_training(cnn_json_writer *w, const cnn_energy_session *s) {
 }
 
 static void jw_impacts(cnn_json_writer *w, const cnn_energy_session *s) {
-    const char *prov = cnn_provenance_name(s->acc.total_prov);
     cnn_jw_object(w, "impacts");
     cnn_jw_string(w, "provenance", "estimated");
     cnn_jw_string(w, "basis", s->impacts_fu ? "functional unit (energy and time to target)"
                                              : "whole training run (target not reached or none)");
-    cnn_jw_string(w, "energy_provenance", prov);
+    cnn_jw_string(w, "energy_provenance", cnn_provenance_name(s->fu.prov));
     cnn_jw_number(w, "energy_kwh", s->impacts.energy_kwh);
     cnn_jw_number(w, "time_s", s->impacts.time_s);
     cnn_jw_object(w, "factors");
@@ -331,16 +330,14 @@ static void jw_functional_unit(cnn_json_writer *w, const cnn_energy_session *s) 
                  s->cfg.target_acc);
     else
         snprintf(desc, sizeof desc, "train %s (%s) for %d epochs (no target)", s->dataset, s->model_desc,
-                 a->n_epochs);
+                 s->have_result ? s->result.epochs : a->n_epochs);
     cnn_jw_string(w, "description", desc);
     cnn_jw_bool(w, "reached", a->target_reached);
-    cnn_jw_number(w, "time_s", a->target_reached ? a->target_time_s : a->train.t1 - a->train.t0);
-    if (a->target_reached)
-        jw_energy(w, s, "energy", a->target_j, a->target_u, "total", a->target_total_j, a->target_total_u);
-    else
-        jw_energy(w, s, "energy", a->train.j, a->train.u, "total", a->train.total_j, a->train.total_u);
+    cnn_jw_int(w, "segments", s->n_prior + 1); // earlier segments' time and energy are included (segments.c)
+    cnn_jw_number(w, "time_s", s->fu.time_s);
+    jw_energy(w, s, "energy", s->fu.j, s->fu.u, "total", s->fu.total_j, s->fu.total_u);
     cnn_jw_number(w, "energy_kwh", s->impacts.energy_kwh);
-    cnn_jw_string(w, "provenance", cnn_provenance_name(a->total_prov));
+    cnn_jw_string(w, "provenance", cnn_provenance_name(s->fu.prov));
     cnn_jw_end_object(w);
 }
 
@@ -382,6 +379,7 @@ void cnn_energy_fill_run_json(FILE *f, const void *ctx) {
     jw_evaluations(w, s);
     jw_steps(w, s);
     jw_functional_unit(w, s);
+    cnn_energy_jw_segments(w, s);
     jw_impacts(w, s);
     jw_sampler(w, s);
     cnn_energy_jw_repeats(w, s);

@@ -39,6 +39,8 @@ struct cnn_sampler {
     meter_state st[CNN_ENERGY_MAX_METERS];
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    pthread_cond_t read_cv; // broadcast after a round of reads while cnn_sampler_wait_past waits on it
+    int waiting;            // callers in cnn_sampler_wait_past
     pthread_t th;
     int thread_started, stop, stopped;
     double stop_t;     // when the stop was asked: every meter needs a knot after it
@@ -103,10 +105,10 @@ static void read_meter(cnn_sampler *s, int i) {
     m->read_t0 = t0;
 }
 
-// Whether meter i has a knot that certainly follows the stop request.
-static int done_after_stop(const cnn_sampler *s, int i) {
+// Whether meter i has a knot that certainly follows the instant t.
+static int done_after(const cnn_sampler *s, int i, double t) {
     const cnn_energy_series *se = &s->series[i];
-    return s->st[i].failed || (se->n > 0 && se->s[se->n - 1].t0 >= s->stop_t);
+    return s->st[i].failed || (se->n > 0 && se->s[se->n - 1].t0 >= t);
 }
 
 static void add_seconds(struct timespec *ts, double sec) {
@@ -123,7 +125,7 @@ static void *sampler_main(void *arg) {
         int all_done = 1;
         for (int i = 0; i < s->n; i++) {
             if (s->st[i].failed) continue;
-            if (s->stop && !done_after_stop(s, i)) all_done = 0;
+            if (s->stop && !done_after(s, i, s->stop_t)) all_done = 0;
             if (s->st[i].next_due < due) due = s->st[i].next_due;
         }
         if (s->stop && (all_done || now > s->stop_t + 0.05 + 3.0 * s->max_period)) break;
@@ -139,6 +141,7 @@ static void *sampler_main(void *arg) {
         }
         for (int i = 0; i < s->n; i++)
             if (!s->st[i].failed && s->st[i].next_due <= now) read_meter(s, i);
+        if (s->waiting) pthread_cond_broadcast(&s->read_cv);
         if (due == INFINITY && s->stop) break; // every meter failed
     }
     struct timespec cpu;
@@ -163,6 +166,7 @@ cnn_status cnn_sampler_start(cnn_meter *meters, int n, double interval_s, cnn_sa
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, &ca);
+    pthread_cond_init(&s->read_cv, &ca);
     pthread_condattr_destroy(&ca);
     for (int i = 0; i < n; i++) {
         double p = meters[i].info.update_period_s;
@@ -194,6 +198,48 @@ void cnn_sampler_stop(cnn_sampler *s) {
     s->stopped = 1;
 }
 
+int cnn_sampler_wait_past(cnn_sampler *s, double t) {
+    if (!s->thread_started) return 0;
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < s->n; i++) // meters read at the instant: due now (a published counter keeps its polling)
+        if (!s->meters[i].info.published && s->st[i].next_due > t) s->st[i].next_due = t;
+    pthread_cond_signal(&s->cv);
+    s->waiting++;
+    const double deadline = t + 0.05 + 3.0 * s->max_period;
+    int all = 0;
+    for (;;) {
+        all = 1;
+        for (int i = 0; i < s->n; i++) all &= done_after(s, i, t);
+        if (all || cnn_now_s() > deadline) break;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        add_seconds(&ts, 0.005);
+        pthread_cond_timedwait(&s->read_cv, &s->mu, &ts);
+    }
+    s->waiting--;
+    pthread_mutex_unlock(&s->mu);
+    return all;
+}
+
+double cnn_sampler_known_until(cnn_sampler *s) {
+    if (s->thread_started) pthread_mutex_lock(&s->mu);
+    double t = NAN;
+    for (int i = 0; i < s->n; i++) {
+        const cnn_energy_series *se = &s->series[i];
+        if (s->st[i].failed || se->n == 0) continue;
+        const double last = se->s[se->n - 1].t0;
+        if (isnan(t) || last < t) t = last;
+    }
+    if (s->thread_started) pthread_mutex_unlock(&s->mu);
+    return t;
+}
+
+void cnn_sampler_window(cnn_sampler *s, int i, double resolution_j, double a, double b, double *est, double *u) {
+    if (s->thread_started) pthread_mutex_lock(&s->mu);
+    cnn_series_window(&s->series[i], resolution_j, a, b, est, u);
+    if (s->thread_started) pthread_mutex_unlock(&s->mu);
+}
+
 const cnn_energy_series *cnn_sampler_series(const cnn_sampler *s, int i) { return &s->series[i]; }
 
 void cnn_sampler_overhead(const cnn_sampler *s, double *thread_cpu_s, long *reads, long *wakeups) {
@@ -209,6 +255,7 @@ void cnn_sampler_free(cnn_sampler *s) {
     cnn_sampler_stop(s);
     for (int i = 0; i < s->n; i++) cnn_series_free(&s->series[i]);
     pthread_cond_destroy(&s->cv);
+    pthread_cond_destroy(&s->read_cv);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }

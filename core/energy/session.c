@@ -234,6 +234,9 @@ cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_nam
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(s->created_utc, sizeof s->created_utc, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    s->wall_minus_mono = (double)wall.tv_sec + 1e-9 * (double)wall.tv_nsec - cnn_now_s();
 
     s->cpu_tdp_w = o->cpu_tdp_w >= 0 ? o->cpu_tdp_w : 4.0 * s->hw.logical_cpus;
     s->cpu_idle_w = o->cpu_idle_w >= 0 ? o->cpu_idle_w : 0.3 * s->cpu_tdp_w;
@@ -320,12 +323,9 @@ cnn_status cnn_energy_finish(cnn_energy_session *s, FILE *out, const char **run_
     CNN_TRY(cnn_impact_factors_from_options(&s->opt, s->hw.logical_cpus, s->hw.n_gpus, s->hw.gpu_name, &s->factors));
     double train_s = s->acc.train.t1 - s->acc.train.t0;
     cnn_impacts_compute(&s->factors, s->acc.train.total_j, train_s, &s->run_impacts);
-    if (s->acc.target_reached) {
-        s->impacts_fu = 1;
-        cnn_impacts_compute(&s->factors, s->acc.target_total_j, s->acc.target_time_s, &s->impacts);
-    } else {
-        s->impacts = s->run_impacts;
-    }
+    cnn_energy_fu_compute(s); // this session's part plus the earlier segments' (cnn-train resume)
+    s->impacts_fu = s->acc.target_reached;
+    cnn_impacts_compute(&s->factors, s->fu.total_j, s->fu.time_s, &s->impacts);
     cnn_status st = cnn_energy_write_record(s);
     s->written = st == CNN_OK;
     if (out) cnn_energy_print_summary(s, out);

@@ -30,6 +30,16 @@ typedef struct {
 // Fills the CPU, memory and OS fields (GPU fields are left empty).
 void cnn_hw_info_probe(cnn_hw_info *hw);
 
+// The functional unit's time and energy: this session's part (to the target, or the whole training window when
+// it was not reached) plus the earlier segments' (cnn-train resume); bounds add, the weakest provenance wins.
+typedef struct {
+    double time_s;
+    double j[CNN_ENERGY_MAX_METERS], u[CNN_ENERGY_MAX_METERS]; // this session's meters (earlier segments' meters
+                                                               // of the same name added)
+    double total_j, total_u;
+    cnn_provenance prov;
+} cnn_energy_fu;
+
 struct cnn_energy_session {
     cnn_energy_options opt;
     char backend[16];
@@ -78,6 +88,11 @@ struct cnn_energy_session {
     cnn_record_file files[CNN_RECORD_MAX_FILES]; // the record's other files, as run.json names them
     int n_files;
 
+    // cnn-train resume: the run's earlier segments (segments.c), and the wall clock minus cnn_now_s() at start.
+    cnn_energy_segment prior[CNN_ENERGY_MAX_SEGMENTS];
+    int n_prior;
+    double wall_minus_mono;
+
     // Computed by cnn_energy_finish.
     int finished;
     double t_stop;
@@ -86,6 +101,7 @@ struct cnn_energy_session {
     cnn_energy_accounting acc; // the first run (the only one without --repeat)
     cnn_energy_repeats rep;    // every run, the spanning window and the statistics across runs
     cnn_impact_factors factors;
+    cnn_energy_fu fu;         // the functional unit's figures, earlier segments included (segments.c)
     cnn_impacts impacts;      // of the functional unit (or the whole run when the target was not reached)
     int impacts_fu;           // 1: impacts are for the functional unit
     cnn_impacts run_impacts;  // of the whole training window (emissions.csv)
@@ -127,6 +143,12 @@ void cnn_energy_print_repeats(const cnn_energy_session *s, FILE *out);
 void cnn_energy_jw_repeats(cnn_json_writer *w, const cnn_energy_session *s);
 // How many back-to-back repeats bring an energy j ± u taking time_s under 2% with >= 10 s of windows (-1: unknown).
 int cnn_energy_repeats_needed(double j, double u, double time_s);
+
+// Segments of a resumed run (segments.c): the functional unit's figures with the earlier segments added, run.json's
+// "segments" section and the summary's line about them (nothing for a run that was not resumed).
+void cnn_energy_fu_compute(cnn_energy_session *s);
+void cnn_energy_jw_segments(cnn_json_writer *w, const cnn_energy_session *s);
+void cnn_energy_print_segments(const cnn_energy_session *s, FILE *out);
 
 // Writes dir/name through a temporary file renamed into place; fill writes the content.
 cnn_status cnn_energy_write_file(const char *dir, const char *name, void (*fill)(FILE *f, const void *ctx),

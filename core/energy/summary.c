@@ -201,18 +201,17 @@ int cnn_energy_repeats_needed(double j, double u, double time_s) {
 
 static void print_functional_unit(const cnn_energy_session *s, FILE *out) {
     const cnn_energy_accounting *a = &s->acc;
-    const char *tprov = cnn_provenance_name(a->total_prov);
+    const char *tprov;
     char b1[48];
     fprintf(out, "\nfunctional unit: ");
     if (s->cfg.target_acc > 0)
         fprintf(out, "train %s (%s) to test accuracy >= %g\n", s->dataset, s->model_desc, s->cfg.target_acc);
     else
-        fprintf(out, "train %s (%s) for %d epochs (no --target-acc)\n", s->dataset, s->model_desc, a->n_epochs);
-    const double *fj = a->target_reached ? a->target_j : a->train.j;
-    const double *fu = a->target_reached ? a->target_u : a->train.u;
-    double ftotal = a->target_reached ? a->target_total_j : a->train.total_j;
-    double futot = a->target_reached ? a->target_total_u : a->train.total_u;
-    double ftime = a->target_reached ? a->target_time_s : a->train.t1 - a->train.t0;
+        fprintf(out, "train %s (%s) for %d epochs (no --target-acc)\n", s->dataset, s->model_desc,
+                s->have_result ? s->result.epochs : a->n_epochs);
+    const double *fj = s->fu.j, *fu = s->fu.u; // earlier segments included (cnn-train resume)
+    double ftotal = s->fu.total_j, futot = s->fu.total_u, ftime = s->fu.time_s;
+    tprov = cnn_provenance_name(s->fu.prov);
     if (s->cfg.target_acc > 0 && !a->target_reached)
         fprintf(out, "  target NOT reached: the figures below are for the whole run\n");
     fprintf(out, "  time%s      %.3f s\n", a->target_reached ? " to target  " : "            ", ftime);
@@ -231,11 +230,9 @@ static void print_functional_unit(const cnn_energy_session *s, FILE *out) {
 }
 
 static void print_impacts(const cnn_energy_session *s, FILE *out) {
-    const cnn_energy_accounting *a = &s->acc;
     const cnn_impact_factors *f = &s->factors;
     const cnn_impacts *im = &s->impacts;
-    double ej = a->target_reached ? a->target_total_j : a->train.total_j;
-    double eu = a->target_reached ? a->target_total_u : a->train.total_u;
+    double ej = s->fu.total_j, eu = s->fu.total_u;
     int d = sig_digits(ej, eu); // impacts carry the precision of their energy
     fprintf(out, "\nimpacts, estimated (operational = energy x PUE x grid factor; embodied = hardware x share x "
                  "time / (AUR x lifetime)); operational to %d significant digits, as its energy:\n", d);
@@ -247,7 +244,7 @@ static void print_impacts(const cnn_energy_session *s, FILE *out) {
     fprintf(out, "  %-28s %14.*g %14.4g %14.*g\n", "abiotic depletion (kgSbeq)", d, im->operational.adp,
             im->embodied.adp, d, im->total.adp);
     fprintf(out, "factors:\n");
-    fprintf(out, "  energy %.*g kWh (%s) x PUE %.3g\n", d, im->energy_kwh, cnn_provenance_name(a->total_prov), f->pue);
+    fprintf(out, "  energy %.*g kWh (%s) x PUE %.3g\n", d, im->energy_kwh, cnn_provenance_name(s->fu.prov), f->pue);
     fprintf(out, "  electricity %s (%s): %.4g kgCO2eq/kWh, %.4g MJ/kWh, %.4g kgSbeq/kWh\n    source: %s\n",
             f->grid_name, f->grid_code, f->grid.gwp, f->grid.pe, f->grid.adp, f->grid_source);
     for (int i = 0; i < f->n_devices; i++) {
@@ -275,6 +272,7 @@ void cnn_energy_print_summary(const cnn_energy_session *s, FILE *out) {
     print_meters(s, out);
     print_epochs(s, out);
     print_steps(s, out);
+    cnn_energy_print_segments(s, out);
     print_functional_unit(s, out);
     print_impacts(s, out);
     cnn_energy_print_repeats(s, out);

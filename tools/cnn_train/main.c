@@ -87,7 +87,9 @@ static cnn_status train_one(cli_options *o, cnn_backend *be, const cnn_dataset *
         progress.backend_why = o->backend_why;
         const cnn_train_observer *observers[2] = {&progress.observer, cnn_energy_observer(energy)};
         // Checkpoints belong to a single run: with --repeat the runs are not checkpointed.
-        cli_checkpointer ckp = {cnn_energy_run_dir(energy), be, &model, ds};
+        const cnn_checkpoint *ck = o->resume;
+        cli_checkpointer ckp = {cnn_energy_run_dir(energy), be, &model, ds, energy,
+                                ck ? ck->segments : NULL, ck ? ck->n_segments : 0};
         cnn_train_hooks hooks = {o->checkpoint_every, energy && o->repeat == 1 ? cli_checkpoint_save : NULL, &ckp,
                                  o->resume ? &((cnn_checkpoint *)o->resume)->progress : NULL};
         s = cnn_train_hooked(be, &model, ds, &cfg, &hooks, observers, 2, r);
@@ -120,6 +122,9 @@ int cli_train(cli_options *o, void *energy_options) {
         s = cnn_backend_create(o->backend, o->precision_given ? NULL : o->gemm, o->threads, o->device_index, &be);
     if (s == CNN_OK && o->precision_given) s = cnn_backend_select_precision(be, o->gemm, o->precision);
     if (s == CNN_OK) s = cnn_energy_device_ready(energy, log); // the device's idle with its context open
+    if (s == CNN_OK && o->resume) // the run's earlier segments: their time and energy count in the functional unit
+        s = cnn_energy_add_prior_segments(energy, ((const cnn_checkpoint *)o->resume)->segments,
+                                          ((const cnn_checkpoint *)o->resume)->n_segments);
     o->cfg.stop = cli_interrupt_install(); // SIGINT, SIGTERM: stop at a step boundary, keep the record
     int all_reached = 1, interrupted = 0; // --repeat N: N runs back to back, one backend, one energy session
     for (int k = 0; s == CNN_OK && k < o->repeat && !interrupted; k++) {

@@ -21,7 +21,25 @@ void cli_checkpoint_args(int argc, char **argv) {
 
 cnn_status cli_checkpoint_save(void *user, const cnn_train_progress *p) {
     const cli_checkpointer *c = user;
-    return cnn_checkpoint_save(c->run_dir, c->be, c->model, c->ds, saved_argc, saved_argv, p);
+    static cnn_energy_segment segs[CNN_ENERGY_MAX_SEGMENTS];
+    if (c->n_prior < 0 || c->n_prior >= CNN_ENERGY_MAX_SEGMENTS)
+        return cnn_error(CNN_ERR_INVALID_ARG, "a run can be resumed at most %d times", CNN_ENERGY_MAX_SEGMENTS - 1);
+    for (int k = 0; k < c->n_prior; k++) segs[k] = c->prior[k];
+    CNN_TRY(cnn_energy_segment_now(c->energy, p->result.interrupted, &segs[c->n_prior]));
+    return cnn_checkpoint_save(c->run_dir, c->be, c->model, c->ds, saved_argc, saved_argv, p, segs, c->n_prior + 1);
+}
+
+// Whether dir/run.json names run_id: the segment that ran as run_id wrote its record (it finished or was
+// interrupted), rather than dying after its last checkpoint.
+static int record_names(const char *dir, const char *run_id) {
+    char path[1100], line[512], want[64];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    snprintf(want, sizeof want, "\"%s\"", run_id); // a random UUID: only its own record names the last segment
+    FILE *f = fopen(path, "r");
+    int found = 0;
+    while (f && !found && fgets(line, sizeof line, f)) found = strstr(line, want) != NULL;
+    if (f) fclose(f);
+    return found && run_id[0];
 }
 
 int resume_main(int argc, char **argv) {
@@ -48,6 +66,9 @@ int resume_main(int argc, char **argv) {
     for (int i = 3; i < argc && n < (int)(sizeof args / sizeof args[0]) - 1; i++) args[n++] = argv[i];
     args[n] = NULL;
     cli_checkpoint_args(n - 1, args + 1); // the next checkpoints resume the same way
+    cnn_energy_segment *last = ck.n_segments > 0 ? &ck.segments[ck.n_segments - 1] : NULL;
+    if (last && last->ended == CNN_SEGMENT_KILLED && record_names(dir, last->run_id))
+        last->ended = CNN_SEGMENT_FINISHED; // it wrote its record after this checkpoint: it ended normally
     cli_options o;
     cli_defaults(&o);
     cnn_energy_options eo;
