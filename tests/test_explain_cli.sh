@@ -3,12 +3,7 @@
 # valid JSON whose totals match the known counts, a measurement whose op
 # calls match the listed ops one to one, and usage errors (exit 2, one line).
 # usage: test_explain_cli.sh PATH/TO/cnn-train
-set -u
-bin=$1
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/cli_test_lib.sh" "$@"
 
 # run CODE ARGS...: exit status CODE; for 2, exactly one line on stderr
 run() {
@@ -60,8 +55,4 @@ run 2 explain --measure=0
 run 2 explain cifar
 run 2 mnist --model=alexnet
 
-if [ "$fails" -gt 0 ]; then
-    echo "test_explain_cli: $fails check(s) FAILED"
-    exit 1
-fi
-echo "test_explain_cli: all checks passed"
+finish test_explain_cli

@@ -5,17 +5,9 @@
 # 128 + the signal (130, 143). A diverging run stops at the first
 # evaluation after the step whose loss was not finite, and names that step.
 # usage: test_interrupt.sh PATH/TO/cnn-train   (needs $CNN_DATA_DIR/mnist)
-set -u
-bin=$1
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/cli_test_lib.sh" "$@"
 
-if [ -z "${CNN_DATA_DIR:-}" ] || [ ! -d "$CNN_DATA_DIR/mnist" ]; then
-    echo "note: CNN_DATA_DIR/mnist is missing; nothing to train on"
-    exit 77
-fi
+need_mnist
 data=(--data-dir "$CNN_DATA_DIR/mnist")
 
 # interrupt SIGNAL CODE: a run sent SIGNAL once its first epoch line is out
@@ -61,8 +53,4 @@ step=$(sed -nE 's/.*non-finite at step ([0-9]+).*/\1/p' "$tmp/div.err")
 spe=$(sed -nE 's/.* ([0-9]+) steps\/epoch.*/\1/p' "$tmp/div.out")
 [ -n "$step" ] && [ -n "$spe" ] && [ "$step" -lt "$spe" ] || fail "--lr 100: step '$step' is not inside the first epoch of '$spe' steps"
 
-if [ "$fails" -gt 0 ]; then
-    echo "test_interrupt: $fails failure(s)"
-    exit 1
-fi
-echo "test_interrupt: all checks passed"
+finish test_interrupt

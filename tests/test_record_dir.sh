@@ -7,17 +7,9 @@
 # naming files it did not write; and `report` refuses a directory whose files
 # do not match its run.json.
 # usage: test_record_dir.sh PATH/TO/cnn-train   (needs $CNN_DATA_DIR/mnist)
-set -u
-bin=$1
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/cli_test_lib.sh" "$@"
 
-if [ -z "${CNN_DATA_DIR:-}" ] || [ ! -d "$CNN_DATA_DIR/mnist" ]; then
-    echo "note: CNN_DATA_DIR/mnist is missing; nothing to train on"
-    exit 77
-fi
+need_mnist
 train=("$bin" mnist --data-dir "$CNN_DATA_DIR/mnist" --epochs 1 --idle-seconds 0 --quiet)
 
 # one_error NAME PATTERN: NAME.err holds exactly one "cnn-train:" line, matching PATTERN
@@ -78,8 +70,4 @@ cp "$tmp/b/epochs.csv" "$tmp/a/epochs.csv"
 [ $? = 1 ] || fail "report accepted a record mixing two runs"
 one_error mix "epochs.csv is not the one run.json .* names"
 
-if [ "$fails" -gt 0 ]; then
-    echo "test_record_dir: $fails failure(s)"
-    exit 1
-fi
-echo "test_record_dir: all checks passed"
+finish test_record_dir

@@ -8,17 +8,9 @@
 # resumed one) with the unmeasured gap between them, and its functional unit
 # adds their energies and training seconds.
 # usage: test_resume.sh PATH/TO/cnn-train   (needs $CNN_DATA_DIR/mnist)
-set -u
-bin=$1
-fails=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/cli_test_lib.sh" "$@"
 
-if [ -z "${CNN_DATA_DIR:-}" ] || [ ! -d "$CNN_DATA_DIR/mnist" ]; then
-    echo "note: CNN_DATA_DIR/mnist is missing; nothing to train on"
-    exit 77
-fi
+need_mnist
 train=("$bin" mnist --data-dir "$CNN_DATA_DIR/mnist" --epochs 3 --idle-seconds 0 --checkpoint-every 50)
 
 # ckpt FILE: "step epoch cursor_start" of a checkpoint (layout: models/checkpoint.h)
@@ -175,8 +167,4 @@ refuse dataset 'checkpoint is of dataset fashion-mnist .*not of mnist.*resume it
 mkdir -p "$tmp/none"
 refuse none 'has no checkpoint'
 
-if [ "$fails" -gt 0 ]; then
-    echo "test_resume: $fails failure(s)"
-    exit 1
-fi
-echo "test_resume: all checks passed"
+finish test_resume
