@@ -59,7 +59,7 @@ static void make_split(cnn_split *s, int n, cnn_rng *rng) {
     }
 }
 
-static cnn_status train_on(cnn_backend *be, const cnn_dataset *ds, cnn_step_kind step, eval_log *log) {
+static cnn_status train_on(cnn_backend *be, const cnn_dataset *ds, cnn_step_kind step, float lr, eval_log *log) {
     cnn_model m;
     const int hidden[2] = {24, 16};
     CNN_TRY(cnn_model_create(be, "mlp", 1, SIDE, SIDE, hidden, 2, 10, 5, &m));
@@ -67,7 +67,7 @@ static cnn_status train_on(cnn_backend *be, const cnn_dataset *ds, cnn_step_kind
     cfg.batch = 16;
     cfg.max_epochs = 2;
     cfg.eval_every = 7;
-    cfg.lr = 0.05f;
+    cfg.lr = lr;
     cfg.step = step;
     cnn_train_observer obs = {.user = log, .on_train_begin = on_begin, .on_eval = on_eval};
     const cnn_train_observer *list[] = {&obs};
@@ -118,9 +118,9 @@ int main(void) {
 
     if (emu) {
         static eval_log ops, fused;
-        CHECK_OK(train_on(cpu, &ds, CNN_STEP_OPS, &ops));
+        CHECK_OK(train_on(cpu, &ds, CNN_STEP_OPS, 0.05f, &ops));
         const long evals_before = test_emu_backend_mlp_evals(emu);
-        CHECK_OK(train_on(emu, &ds, CNN_STEP_AUTO, &fused));
+        CHECK_OK(train_on(emu, &ds, CNN_STEP_AUTO, 0.05f, &fused));
         const long fused_evals = test_emu_backend_mlp_evals(emu) - evals_before;
         printf("fused run: %d evaluations, %ld through the fused evaluation pass\n", fused.n, fused_evals);
         CHECK(fused_evals == fused.n); // evaluate() took mlp_eval, once per evaluation
@@ -137,6 +137,17 @@ int main(void) {
             CHECK(a->test_hits == b->test_hits);
         }
         CHECK(ops.n > 0 && ops.p[ops.n - 1].test_acc > 0.5); // it learned (chance is 0.1)
+        // A diverging run stops at the first evaluation, naming the step where the fused kernel saw the
+        // first non-finite loss (a step before that evaluation, at step 7), as the op-by-op step does.
+        static eval_log diverged;
+        const long before = test_emu_backend_mlp_evals(emu);
+        CHECK(train_on(emu, &ds, CNN_STEP_FUSED, 1e8f, &diverged) == CNN_ERR_DIVERGED);
+        const char *msg = cnn_last_error();
+        printf("fused, lr 1e8: %s\n", msg);
+        long at = 0;
+        const char *p = strstr(msg, "non-finite at step ");
+        CHECK(p && sscanf(p, "non-finite at step %ld", &at) == 1 && at >= 1 && at <= 7);
+        CHECK(diverged.n == 0 && test_emu_backend_mlp_evals(emu) == before); // no evaluation ran
         cnn_backend_destroy(emu);
     }
     cnn_backend_destroy(cpu);

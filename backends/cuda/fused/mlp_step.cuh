@@ -314,6 +314,11 @@ __global__ void __launch_bounds__(FUSED_THREADS) k_mlp_step_fused(const cnn_mlp_
             for (int i = 0; i < a.B; i++) loss += a.row_stats[2 * i], correct += a.row_stats[2 * i + 1];
             a.stats[0] += (float)loss;
             a.stats[1] += (float)correct;
+            if (a.err) { // a training loss call, as k_stats_finalize counts them: the first non-finite one is flagged
+                const int call = a.err[ERRW_LOSS_CALLS] + 1;
+                a.err[ERRW_LOSS_CALLS] = call;
+                if (!isfinite(loss) && a.err[ERRW_NONFINITE] == 0) a.err[ERRW_NONFINITE] = call;
+            }
         }
         for (int l = a.n_hidden; l >= 1; l--) {
             fused_backward(a, l, As, Bs);
