@@ -514,6 +514,10 @@ static machine probe_machine(const cnn_backend *be, bool cpu, int threads) {
         m.peak = probe_fma_peak(threads, &m.isa);
         m.bandwidth = probe_memory_bandwidth(threads);
         m.kernel = cnn_cpu_ctx_of(be)->kernel->name;
+    } else if (strstr(be->device_desc, "H200")) {
+        m.peak = 67000.0;     // FP32 non-tensor, H200 SXM (data sheet: as the H100 SXM)
+        m.bandwidth = 4800.0; // HBM3e, data-sheet peak (a copy measures less: replace once measured)
+        m.isa = "table";
     } else if (strstr(be->device_desc, "H100")) {
         m.peak = 67000.0;     // FP32 non-tensor, H100 SXM (data sheet)
         m.bandwidth = 3000.0; // HBM3, device-to-device copy (docs/BENCHMARKING.md)
