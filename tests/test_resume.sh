@@ -28,15 +28,21 @@ print(step, epoch, start)
 PY
 }
 
-"${train[@]}" --out "$tmp/a" >"$tmp/a.out" 2>&1 || fail "the uninterrupted run failed: $(tail -3 "$tmp/a.out")"
+# kill_and_resume TAG ARGS...: the run uninterrupted in $tmp/TAG-a, and killed (SIGKILL) at a mid-epoch
+# checkpoint then resumed in $tmp/TAG-b, with the same ARGS: the same final bits and the same records.
+kill_and_resume() {
+    local tag=$1
+    shift
+    local a="$tmp/$tag-a" b="$tmp/$tag-b"
+"${train[@]}" "$@" --out "$a" >"$a.out" 2>&1 || fail "$tag: the uninterrupted run failed: $(tail -3 "$a.out")"
 
 # killed once a checkpoint in the middle of an epoch exists
-"${train[@]}" --out "$tmp/b" >"$tmp/b.out" 2>&1 &
+"${train[@]}" "$@" --out "$b" >"$b.out" 2>&1 &
 pid=$!
 mid=
 for _ in $(seq 1200); do
-    if [ -f "$tmp/b/checkpoint.bin" ]; then
-        read -r step epoch start < <(ckpt "$tmp/b/checkpoint.bin" 2>/dev/null) || true
+    if [ -f "$b/checkpoint.bin" ]; then
+        read -r step epoch start < <(ckpt "$b/checkpoint.bin" 2>/dev/null) || true
         [ -n "${start:-}" ] && [ "$start" != 0 ] && { mid=$step; break; }
     fi
     kill -0 "$pid" 2>/dev/null || break
@@ -44,10 +50,10 @@ for _ in $(seq 1200); do
 done
 kill -KILL "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
-[ -n "$mid" ] || fail "no mid-epoch checkpoint appeared before the run ended"
-cp "$tmp/b/checkpoint.bin" "$tmp/killed.bin"
-"$bin" resume "$tmp/b" >"$tmp/b2.out" 2>&1 || fail "resume failed: $(tail -3 "$tmp/b2.out")"
-python3 - "$tmp/a" "$tmp/b" "$tmp/a.out" "$tmp/b2.out" <<'PY' || fail "the resumed run differs from the uninterrupted one"
+[ -n "$mid" ] || fail "$tag: no mid-epoch checkpoint appeared before the run ended"
+cp "$b/checkpoint.bin" "$tmp/killed.bin"
+"$bin" resume "$b" >"$b.resumed" 2>&1 || fail "$tag: resume failed: $(tail -3 "$b.resumed")"
+python3 - "$a" "$b" "$a.out" "$b.resumed" <<'PY' || fail "$tag: the resumed run differs from the uninterrupted one"
 import csv, struct, sys
 a, b, aout, bout = sys.argv[1:]
 def arena(d):
@@ -65,10 +71,18 @@ lb = [l.split()[2:] for l in open(bout) if l.startswith("epoch ")]
 strip = lambda l: l[:l.index("elapsed")]
 assert [strip(l) for l in la[-len(lb):]] == [strip(l) for l in lb], (la, lb)
 PY
+}
+
+kill_and_resume cpu
+if "$bin" mnist --backend cuda --epochs 1 --no-energy --data-dir "$CNN_DATA_DIR/mnist" >/dev/null 2>&1; then
+    kill_and_resume cuda --backend cuda # bit-exact on the GPU too (the fused step: launches end at checkpoints)
+else
+    echo "note: no usable CUDA backend: the kill-and-resume check ran on the CPU only"
+fi
 
 # segments: the killed one (from the checkpoint) and the resumed one; the functional unit adds them
-grep -q '^resumed run: 2 segments' "$tmp/b2.out" || fail "the summary does not say the run was resumed in 2 segments"
-python3 - "$tmp/b/run.json" <<'PY' || fail "run.json's segments or functional unit are wrong"
+grep -q '^resumed run: 2 segments' "$tmp/cpu-b.resumed" || fail "the summary does not say the run was resumed in 2 segments"
+python3 - "$tmp/cpu-b/run.json" <<'PY' || fail "run.json's segments or functional unit are wrong"
 import json, math, sys
 d = json.load(open(sys.argv[1]))
 g, fu = d["segments"], d["functional_unit"]
