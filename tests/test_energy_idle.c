@@ -25,7 +25,8 @@ static void drive(cnn_energy_session *s) {
     cnn_train_info info = {&cfg, "mnist", "cuda", "fake", "fake device", "mlp test", 10, 100, 100, "ops"};
     o->on_train_begin(o->user, &info, cnn_now_s());
     o->on_epoch_begin(o->user, 1, cnn_now_s());
-    cnn_eval_point p = {1, 10, 1.0, 0.3, 0.2, 0.6, 0, 60, 100};
+    cnn_eval_point p = {.epoch = 1, .step = 10, .epochs_done = 1.0, .train_loss = 0.3, .test_loss = 0.2,
+                        .test_acc = 0.6, .test_hits = 60, .n_test = 100};
     o->on_eval_begin(o->user, cnn_now_s());
     o->on_eval(o->user, &p, cnn_now_s());
     o->on_epoch_end(o->user, 1, cnn_now_s());

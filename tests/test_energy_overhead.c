@@ -36,7 +36,8 @@ static void drive(cnn_energy_session *s) {
         sleep_s(0.02 + 0.01 * (e % 12));
         o->on_eval_begin(o->user, cnn_now_s());
         sleep_s(0.005);
-        cnn_eval_point p = {e, 10L * e, (double)e, 0.3, 0.2, 0.5 + 0.04 * e, 0, 50 + 4 * e, 100};
+        cnn_eval_point p = {.epoch = e, .step = 10L * e, .epochs_done = (double)e, .train_loss = 0.3, .test_loss = 0.2,
+                            .test_acc = 0.5 + 0.04 * e, .test_hits = 50 + 4 * e, .n_test = 100};
         p.elapsed_s = 0;
         o->on_eval(o->user, &p, cnn_now_s());
         o->on_epoch_end(o->user, e, cnn_now_s());

@@ -237,7 +237,9 @@ int main(int argc, char **argv) {
         busy(0.25);
         ob->on_eval_begin(ob->user, cnn_now_s());
         busy(0.05);
-        cnn_eval_point p = {e, 10L * e, (double)e, 0.5 / e, 0.4 / e, accs[e - 1], cnn_now_s() - t0, 0, 0};
+        cnn_eval_point p = {.epoch = e, .step = 10L * e, .epochs_done = (double)e, .train_loss = 0.5 / e,
+                            .test_loss = 0.4 / e, .test_acc = accs[e - 1], .test_hits = lround(accs[e - 1] * 100),
+                            .n_test = 100, .elapsed_s = cnn_now_s() - t0};
         ob->on_eval(ob->user, &p, cnn_now_s());
         ob->on_epoch_end(ob->user, e, cnn_now_s());
     }
