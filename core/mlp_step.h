@@ -60,7 +60,8 @@ typedef struct cnn_mlp_fused_args {
     float lr, momentum, wd;
 
     float *stats; // (2): += each step's summed loss and correct count (as softmax_xent's stats)
-    int *err;     // NULL or the backend's error flag (set by the backend: a label outside [0, C), a batch past the data)
+    int *err;     // NULL or the backend's error word (ERRW_WORDS ints, set by the backend): a bad label or batch, and
+                  // the training loss calls with the first non-finite one
     int steps;    // SGD steps this launch runs (>= 1); the cursor moves on by B after each
     int eval_rows; // mlp_eval only: rows evaluated (>= 1) in chunks of B; the cursor moves on by each chunk's rows
 

@@ -107,7 +107,7 @@ struct FusedRun {
     std::vector<int32_t> y;
     std::vector<double> row_stats;
     float stats[2] = {0.0f, 0.0f};
-    int err = 0;
+    int err[ERRW_WORDS] = {0}; // the backend's error word: [ERRW_CODE] the DEVERR_* code, then the loss counters
     cnn_batch_cursor cursor;
     cnn_mlp_fused_args a;
 };
@@ -153,7 +153,7 @@ void fused_setup(const Case &c, const cnn_model &m, const std::vector<float> &ar
     a.row_stats = r->row_stats.data();
     a.lr = LR, a.momentum = MOMENTUM, a.wd = WD;
     a.stats = r->stats;
-    a.err = &r->err;
+    a.err = r->err;
     a.grid_blocks = c.grid;
 }
 
@@ -227,7 +227,7 @@ void test_case(const Case &c) {
     fused_run(&f, 2, c.grid);
     compare(c, "3 steps", f, cpu, true);
     CHECK(f.cursor.start == d.cursor.start);
-    CHECK(f.err == 0);
+    CHECK(f.err[ERRW_CODE] == 0);
 
     // Deterministic, and independent of the grid and of how the steps are split into launches.
     FusedRun g1, g2;
@@ -273,7 +273,7 @@ void test_eval(const Case &c) {
         }
         CHECK(launch_mlp_eval_fused(&f.a, NULL) == cudaSuccess);
         CHECK(f.cursor.start == d.cursor.start + (uint32_t)rows);
-        CHECK(f.err == 0);
+        CHECK(f.err[ERRW_CODE] == 0);
         char what[96];
         snprintf(what, sizeof what, "%s: eval on %d blocks: the arena untouched", c.name, grids[g]);
         if (!same_bits(what, f.arena.data(), arena0.data(), arena0.size() * sizeof(float))) test_failures++;
@@ -314,7 +314,7 @@ void test_errors(void) {
     FusedRun f;
     fused_setup(c, cpu.m, arena0, d, &f);
     fused_run(&f, 1, 2);
-    CHECK(f.err == DEVERR_LABEL);
+    CHECK(f.err[ERRW_CODE] == DEVERR_LABEL);
     CHECK(f.stats[0] == 0.0f && f.stats[1] == 0.0f); // no row counted
     for (float v : f.dlogits) CHECK(v == 0.0f);
     d.labels = labels;
@@ -322,7 +322,7 @@ void test_errors(void) {
     fused_setup(c, cpu.m, arena0, d, &g);
     g.cursor.start = (uint32_t)c.n_examples - 3; // 3 rows left, 8 asked
     fused_run(&g, 1, 2);
-    CHECK(g.err == DEVERR_GATHER_RANGE);
+    CHECK(g.err[ERRW_CODE] == DEVERR_GATHER_RANGE);
     for (size_t i = 3 * (size_t)c.D; i < g.X.size(); i++) CHECK(g.X[i] == 0.0f);
 
     FusedRun h;
