@@ -11,16 +11,16 @@ cnn_add_test(test_energy_session test_energy_session.c)
 
 # A fake libnvidia-ml, loaded by the NVML meter through $CNN_NVML_LIB.
 add_library(test_energy_fake_nvml SHARED ${CMAKE_CURRENT_SOURCE_DIR}/test_energy_fake_nvml.c)
-cnn_add_test(test_energy_nvml test_energy_nvml.c)
+cnn_add_test(test_energy_nvml test_energy_nvml.c test_run_json.c)
 add_dependencies(test_energy_nvml test_energy_fake_nvml)
 set_tests_properties(test_energy_nvml PROPERTIES ENVIRONMENT "CNN_TEST_FAKE_NVML=$<TARGET_FILE:test_energy_fake_nvml>")
 target_link_libraries(test_energy_fake_nvml PRIVATE m)
 # The hook's overhead and bounds on a fake GPU with the H200's NVML timings, and on the CPU.
-cnn_add_test(test_energy_overhead test_energy_overhead.c)
+cnn_add_test(test_energy_overhead test_energy_overhead.c test_run_json.c)
 add_dependencies(test_energy_overhead test_energy_fake_nvml)
 set_tests_properties(test_energy_overhead PROPERTIES ENVIRONMENT "CNN_TEST_FAKE_NVML=$<TARGET_FILE:test_energy_fake_nvml>")
 # The idle baselines (machine, device open), their cache and --idle-seconds, on the fake NVML and the cpu-model.
-cnn_add_test(test_energy_idle test_energy_idle.c)
+cnn_add_test(test_energy_idle test_energy_idle.c test_run_json.c)
 add_dependencies(test_energy_idle test_energy_fake_nvml)
 set_tests_properties(test_energy_idle PROPERTIES ENVIRONMENT "CNN_TEST_FAKE_NVML=$<TARGET_FILE:test_energy_fake_nvml>")
 

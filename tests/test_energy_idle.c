@@ -35,18 +35,6 @@ static void drive(cnn_energy_session *s) {
     o->on_train_end(o->user, &r, cnn_now_s());
 }
 
-static cnn_json *load(const char *dir) {
-    char path[700];
-    snprintf(path, sizeof path, "%s/run.json", dir);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    cnn_json *j = NULL;
-    return cnn_json_parse(buf, n, &j) == CNN_OK ? j : NULL;
-}
-
 // One session: idle (per the options), "the device opens", device_ready, a tiny training, the record.
 static cnn_json *session(cnn_energy_options *o, const char *backend, const char *dir) {
     snprintf(o->out_dir, sizeof o->out_dir, "%s", dir);
@@ -61,7 +49,7 @@ static cnn_json *session(cnn_energy_options *o, const char *backend, const char 
     CHECK_OK(cnn_energy_finish(s, devnull, NULL));
     fclose(devnull);
     cnn_energy_free(s);
-    return load(dir);
+    return test_load_run_json(dir);
 }
 
 static const cnn_json *idle_of(const cnn_json *j) { return cnn_json_get(j, "idle"); }

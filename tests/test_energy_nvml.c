@@ -42,20 +42,6 @@ static void drive(cnn_energy_session *s) {
     o->on_train_end(o->user, &r, cnn_now_s());
 }
 
-static cnn_json *load_run_json(const char *dir) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/run.json", dir);
-    FILE *f = fopen(path, "rb");
-    CHECK(f != NULL);
-    if (!f) return NULL;
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    cnn_json *j = NULL;
-    CHECK_OK(cnn_json_parse(buf, n, &j));
-    return j;
-}
-
 // Plays a training run through the session, finishes it (summary to
 // /dev/null), frees it, and returns the parsed run.json of dir.
 static cnn_json *run_and_load(cnn_energy_session *s, const char *dir) {
@@ -64,7 +50,7 @@ static cnn_json *run_and_load(cnn_energy_session *s, const char *dir) {
     CHECK_OK(cnn_energy_finish(s, devnull, NULL));
     fclose(devnull);
     cnn_energy_free(s);
-    return load_run_json(dir);
+    return test_load_run_json(dir);
 }
 
 static void test_absent(void) {

@@ -61,17 +61,7 @@ static cnn_json *run(const char *backend, const char *meters, const char *dir) {
     CHECK_OK(cnn_energy_finish(s, devnull, NULL));
     fclose(devnull);
     cnn_energy_free(s);
-    char path[512];
-    snprintf(path, sizeof path, "%s/run.json", dir);
-    FILE *f = fopen(path, "rb");
-    CHECK(f != NULL);
-    if (!f) return NULL;
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    cnn_json *j = NULL;
-    CHECK_OK(cnn_json_parse(buf, n, &j));
-    return j;
+    return test_load_run_json(dir);
 }
 
 static double num(const cnn_json *o, const char *k) { return cnn_json_num(cnn_json_get(o, k)); }

@@ -97,6 +97,11 @@ void test_to_double(const float *x, double *y, size_t n);
         (grad)[fd_i_] = (fd_up_ - fd_down_) / (2 * (h));                                                               \
     }
 
+struct cnn_json;
+// DIR/run.json parsed (core/energy/json.h), or NULL with a failed check when it is missing or invalid
+// (tests/test_run_json.c: add it to the test's sources).
+struct cnn_json *test_load_run_json(const char *dir);
+
 // Fills x with uniform values in [lo, hi).
 void test_fill_uniform(cnn_rng *rng, float *x, size_t n, float lo, float hi);
 
