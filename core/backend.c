@@ -120,6 +120,14 @@ cnn_status cnn_backend_create(const char *name, const char *gemm, int threads, i
     return CNN_OK;
 }
 
+cnn_status cnn_backend_describe(const char *name, cnn_backend *out) {
+    memset(out, 0, sizeof *out);
+    if (strcmp(name, "cpu") == 0) cnn_cpu_backend_describe(out);
+    else if (strcmp(name, "cuda") == 0) CNN_TRY(cnn_cuda_backend_describe(out));
+    else return cnn_error(CNN_ERR_INVALID_ARG, "unknown backend '%s'; choose cpu or cuda", name);
+    return cnn_backend_select_gemm(out, out->default_gemm);
+}
+
 void cnn_backend_destroy(cnn_backend *be) {
     if (be && be->ops->destroy) be->ops->destroy(be);
 }

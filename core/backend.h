@@ -255,6 +255,12 @@ cnn_status cnn_cpu_backend_create(int threads, cnn_backend **out);
 int cnn_cpu_backend_threads(const cnn_backend *be);
 // Defined in every build: without CUDA it fails with a message saying so.
 cnn_status cnn_cuda_backend_create(int device_index, cnn_backend **out);
+// A backend's description without a device or context (no ctx: nothing may run on it): its operations
+// table and GEMM variants, the default GEMM selected. For checking the options (GEMM, precision, step)
+// before anything is opened or measured. The CUDA one fails, as create does, in a build without CUDA.
+void cnn_cpu_backend_describe(cnn_backend *out);
+cnn_status cnn_cuda_backend_describe(cnn_backend *out);
+cnn_status cnn_backend_describe(const char *name, cnn_backend *out);
 
 #ifdef __cplusplus
 }

@@ -59,6 +59,8 @@ typedef struct {
     double eval_s;           // of which in evaluations (total_s - eval_s: the training steps)
     int n_evals;
     int interrupted;         // the value of *cfg->stop that ended training early (a signal number), 0: none
+    long diverged_step;      // the step whose training loss was not finite, which ended training (0: none);
+                             // the training loop then still closes its windows, so the record is complete
 } cnn_train_result;
 
 // What observers are told when training begins.

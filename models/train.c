@@ -4,6 +4,7 @@
 #include "models/train.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -316,6 +317,11 @@ static cnn_status check_compatible(cnn_backend *be, const cnn_model *m, const cn
     if (m->in_dim != ds->train.rows * ds->train.cols || m->n_classes != ds->n_classes)
         return cnn_error(CNN_ERR_INVALID_ARG, "the model (%s) does not fit %s (%dx%d images, %d classes)", m->desc,
                          ds->name, ds->train.rows, ds->train.cols, ds->n_classes);
+    return cnn_train_precheck(ds, cfg);
+}
+
+cnn_status cnn_train_precheck(const cnn_dataset *ds, const cnn_train_config *cfg) {
+    CNN_TRY(cnn_train_config_check(cfg));
     if (cfg->batch > ds->train.n)
         return cnn_error(CNN_ERR_INVALID_ARG, "--batch %d is larger than the %d training examples", cfg->batch,
                          ds->train.n);
@@ -333,6 +339,7 @@ static cnn_status check_compatible(cnn_backend *be, const cnn_model *m, const cn
 typedef struct {
     long loss_base, step_base, steps_per_epoch;
     float lr;
+    long *diverged_step; // set to the step where the loss stopped being finite (the result's)
 } sync_ctx;
 
 // Syncs the device and returns the time: every window edge goes through here. A non-finite
@@ -341,14 +348,17 @@ static cnn_status edge(cnn_backend *be, const sync_ctx *sc, double *t) {
     cnn_status s = be->ops->sync(be);
     if (s == CNN_ERR_DIVERGED && sc && be->nonfinite_loss_call > sc->loss_base) {
         long step = sc->step_base + (be->nonfinite_loss_call - sc->loss_base);
+        *sc->diverged_step = step;
         return cnn_error(CNN_ERR_DIVERGED,
                          "training diverged: the training loss became non-finite at step %ld (epoch %ld): lower --lr "
                          "(now %g)",
                          step, (step - 1) / sc->steps_per_epoch + 1, (double)sc->lr);
     }
-    if (s == CNN_ERR_DIVERGED)
+    if (s == CNN_ERR_DIVERGED) {
+        if (sc) *sc->diverged_step = sc->step_base + (be->loss_calls - sc->loss_base); // at the latest this step
         return cnn_error(CNN_ERR_DIVERGED, "training diverged (the training loss became non-finite): lower --lr (now %g)",
                          sc ? (double)sc->lr : 0.0);
+    }
     CNN_TRY(s);
     *t = cnn_now_s();
     return CNN_OK;
@@ -375,9 +385,11 @@ static cnn_status eval_window(cnn_backend *be, const sync_ctx *sc, cnn_model *m,
     CNN_TRY(edge(be, sc, &t));
     r->eval_s += t - t_eval;
     p.elapsed_s = t - t0;
-    if (!isfinite(p.train_loss))
+    if (!isfinite(p.train_loss)) {
+        r->diverged_step = step; // not flagged by the backend: the evaluation's step is the first known bad one
         return cnn_error(CNN_ERR_DIVERGED, "training diverged (loss is %g at epoch %d, step %ld): lower --lr (now %g)",
                          p.train_loss, epoch, step, (double)cfg->lr);
+    }
     r->n_evals++;
     r->final_acc = p.test_acc;
     r->final_loss = p.test_loss;
@@ -416,7 +428,8 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
     double t, t0;
     CNN_TRY(edge(be, NULL, &t0));
     const cnn_train_progress *from = h ? h->resume : NULL;
-    const sync_ctx sc_ = {be->loss_calls, from ? from->step : 0, steps_per_epoch, cfg->lr}, *sc = &sc_;
+    const sync_ctx sc_ = {be->loss_calls, from ? from->step : 0, steps_per_epoch, cfg->lr, &r->diverged_step},
+                   *sc = &sc_;
     const double t_offset = from ? from->result.total_s : 0.0; // training time of the earlier segments
     NOTIFY(on_train_begin, &info, t0);
     long step = 0, steps_since_eval = 0;
@@ -424,11 +437,27 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
     if (from) {
         *r = from->result;
         r->interrupted = 0;
+        r->diverged_step = 0;
         step = from->step;
         steps_since_eval = from->steps_since_eval;
         CNN_TRY(be->ops->upload(be, from->train_stats, &st->stats[0], sizeof from->train_stats));
     }
-    for (int epoch = from ? from->epoch : 1; epoch <= cfg->max_epochs && !r->reached && !r->interrupted; epoch++) {
+    // A divergence inside an epoch ends training like a signal does: the epoch's and the run's windows are
+    // closed, so the observers (the energy record) keep what was measured; its message is returned at the end.
+    cnn_status diverged = CNN_OK;
+    char diverged_msg[512] = "";
+#define STEP_TRY(call)                                                                                                 \
+    do {                                                                                                               \
+        cnn_status s_ = (call);                                                                                        \
+        if (s_ == CNN_ERR_DIVERGED && r->diverged_step > 0) {                                                          \
+            diverged = s_;                                                                                             \
+            snprintf(diverged_msg, sizeof diverged_msg, "%s", cnn_last_error());                                       \
+            goto epoch_end;                                                                                            \
+        }                                                                                                              \
+        CNN_TRY(s_);                                                                                                   \
+    } while (0)
+    for (int epoch = from ? from->epoch : 1;
+         epoch <= cfg->max_epochs && !r->reached && !r->interrupted && diverged == CNN_OK; epoch++) {
         if (cfg->stop && *cfg->stop) { // a signal between epochs: no empty epoch is started
             r->interrupted = (int)*cfg->stop;
             break;
@@ -444,29 +473,33 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
             // measured.
             if (cfg->stop && *cfg->stop && st->fused_queued == 0) {
                 r->interrupted = (int)*cfg->stop;
-                if (h && h->save) CNN_TRY(save_point(be, sc, h, st, epoch, s, step, steps_since_eval, t_offset, t0, r));
+                if (h && h->save) STEP_TRY(save_point(be, sc, h, st, epoch, s, step, steps_since_eval, t_offset, t0, r));
                 break;
             }
-            CNN_TRY(run_step(be, m, ds, cfg, st, step, s, steps_per_epoch, h ? h->checkpoint_every : 0));
+            STEP_TRY(run_step(be, m, ds, cfg, st, step, s, steps_per_epoch, h ? h->checkpoint_every : 0));
             step++;
+            r->steps = step;
             steps_since_eval++;
             NOTIFY(on_step, epoch, s + 1, steps_per_epoch);
             bool last = s + 1 == steps_per_epoch;
             if (last || (cfg->eval_every > 0 && step % cfg->eval_every == 0)) {
-                CNN_TRY(eval_window(be, sc, m, ds, cfg, st, epoch, step, steps_since_eval, t0 - t_offset, observers,
-                                    n_observers, r));
+                STEP_TRY(eval_window(be, sc, m, ds, cfg, st, epoch, step, steps_since_eval, t0 - t_offset, observers,
+                                     n_observers, r));
                 steps_since_eval = 0;
             }
             if (h && h->save && (last || (h->checkpoint_every > 0 && step % h->checkpoint_every == 0)))
-                CNN_TRY(save_point(be, sc, h, st, epoch, s + 1, step, steps_since_eval, t_offset, t0, r));
+                STEP_TRY(save_point(be, sc, h, st, epoch, s + 1, step, steps_since_eval, t_offset, t0, r));
         }
+    epoch_end:
         r->steps = step;
-        CNN_TRY(edge(be, sc, &t));
+        CNN_TRY(edge(be, sc, &t)); // after a divergence the backend has reported it: this sync succeeds
         NOTIFY(on_epoch_end, epoch, t);
     }
+#undef STEP_TRY
     CNN_TRY(edge(be, sc, &t));
     r->total_s = t_offset + (t - t0);
     NOTIFY(on_train_end, r, t);
+    if (diverged != CNN_OK) return cnn_error(diverged, "%s", diverged_msg);
     return CNN_OK;
 }
 

@@ -31,6 +31,9 @@ cnn_train_config cnn_train_config_default(void);
 cnn_train_config cnn_train_config_recipe(const char *dataset, const char *model);
 // Checks every field; the message names the option (--lr, --batch, ...).
 cnn_status cnn_train_config_check(const cnn_train_config *cfg);
+// cnn_train_config_check, and that the batch fits the dataset's training examples: what cnn_train
+// would refuse about cfg and ds before it touches the backend.
+cnn_status cnn_train_precheck(const cnn_dataset *ds, const cnn_train_config *cfg);
 
 // Where a run stands at a step boundary: what a checkpoint saves besides the
 // parameter arena, and what a resumed run starts from.

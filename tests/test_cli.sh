@@ -134,9 +134,9 @@ if [ -n "${CNN_DATA_DIR:-}" ] && [ -d "$CNN_DATA_DIR/mnist" ]; then
     else
         echo "note: script(1) is missing; the progress bar on a terminal was not checked"
     fi
-    # a diverging run: exit 1 (not a usage error), one line, and no empty run record left behind
+    # a diverging run: exit 1 (not a usage error), one line, and its record complete (test_fail_fast.sh has more)
     expect 1 'diverged.*--lr' mnist "${data[@]}" --lr 100 --epochs 1 --quiet --idle-seconds 0 --out "$tmp/rundiv"
-    [ -e "$tmp/rundiv" ] && { echo "FAIL: a failed run left $tmp/rundiv behind"; fails=$((fails + 1)); }
+    [ -s "$tmp/rundiv/run.json" ] || { echo "FAIL: a diverged run left no run.json in $tmp/rundiv"; fails=$((fails + 1)); }
     # --quiet: the summary only (no header, notes, progress lines or energy tables), still the energy in one line
     expect 0 '' mnist "${data[@]}" --epochs 1 --quiet --idle-seconds 0 --out "$tmp/runq"
     grep -q '^epoch ' "$tmp/out" && { echo "FAIL: --quiet printed progress lines"; fails=$((fails + 1)); }

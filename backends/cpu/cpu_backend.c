@@ -242,6 +242,16 @@ static const cnn_backend_ops cpu_ops = {
     .maxpool_backward = cnn_cpu_maxpool_backward,
 };
 
+void cnn_cpu_backend_describe(cnn_backend *out) {
+    memset(out, 0, sizeof *out);
+    out->ops = &cpu_ops;
+    out->name = "cpu";
+    out->device = CNN_DEVICE_CPU;
+    out->gemm_variants = cnn_cpu_gemm_variants;
+    out->n_gemm_variants = cnn_cpu_gemm_variant_count;
+    out->default_gemm = cnn_cpu_gemm_default;
+}
+
 cnn_status cnn_cpu_backend_create(int threads, cnn_backend **out) {
     *out = NULL;
     if (threads < 0 || threads > CNN_CPU_MAX_THREADS)
@@ -258,13 +268,8 @@ cnn_status cnn_cpu_backend_create(int threads, cnn_backend **out) {
     }
     ctx->threads = threads > 0 ? threads : omp_get_max_threads(); // OMP_NUM_THREADS, else the cores
     ctx->kernel = kernel;
-    be->ops = &cpu_ops;
+    cnn_cpu_backend_describe(be);
     be->ctx = ctx;
-    be->name = "cpu";
-    be->device = CNN_DEVICE_CPU;
-    be->gemm_variants = cnn_cpu_gemm_variants;
-    be->n_gemm_variants = cnn_cpu_gemm_variant_count;
-    be->default_gemm = cnn_cpu_gemm_default;
     snprintf(be->device_desc, sizeof be->device_desc, "CPU, %d thread%s", ctx->threads,
              ctx->threads == 1 ? "" : "s");
     *out = be;

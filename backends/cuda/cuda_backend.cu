@@ -541,6 +541,17 @@ static const cnn_backend_ops cuda_ops = {
     .timer_stop = cuda_timer_stop,
 };
 
+extern "C" cnn_status cnn_cuda_backend_describe(cnn_backend *out) {
+    memset(out, 0, sizeof *out);
+    out->ops = &cuda_ops;
+    out->name = "cuda";
+    out->device = CNN_DEVICE_CUDA;
+    out->gemm_variants = cnn_cuda_gemm_variants;
+    out->n_gemm_variants = cnn_cuda_gemm_variant_count;
+    out->default_gemm = cnn_cuda_gemm_default;
+    return CNN_OK;
+}
+
 extern "C" cnn_status cnn_cuda_backend_create(int device_index, cnn_backend **out) {
     *out = NULL;
     int count = 0;
@@ -563,14 +574,9 @@ extern "C" cnn_status cnn_cuda_backend_create(int device_index, cnn_backend **ou
         release_state(st);
         return cnn_error(CNN_ERR_NOMEM, "out of host memory creating the CUDA backend");
     }
-    be->ops = &cuda_ops;
-    be->name = "cuda";
-    be->device = CNN_DEVICE_CUDA;
+    cnn_cuda_backend_describe(be);
     be->device_index = device_index;
     be->ctx = st;
-    be->gemm_variants = cnn_cuda_gemm_variants;
-    be->n_gemm_variants = cnn_cuda_gemm_variant_count;
-    be->default_gemm = cnn_cuda_gemm_default;
     snprintf(be->device_desc, sizeof be->device_desc, "%.80s (GPU %d, sm_%d%d, %d SMs)", st->prop.name,
              device_index, st->prop.major, st->prop.minor, st->prop.multiProcessorCount);
     *out = be;

@@ -15,8 +15,25 @@
 // The names a record is made of: any of them means the directory holds (part of) a run's record.
 static const char *const record_names[] = {"run.json", "epochs.csv", "power.csv", "emissions.csv", "checkpoint.bin"};
 
-cnn_status cnn_record_dir_claim(const char *dir, int resuming, int *lock_fd) {
+// The first prefix of dir (at a '/', or dir itself) that does not exist: what mkdir -p dir would create first.
+static void first_missing(const char *dir, char *out, size_t len) {
+    out[0] = '\0';
+    struct stat st;
+    for (size_t i = 1;; i++) {
+        if (dir[i] != '/' && dir[i] != '\0') continue;
+        if (i < len) {
+            memcpy(out, dir, i);
+            out[i] = '\0';
+            if (stat(out, &st) != 0) return;
+        }
+        if (dir[i] == '\0') break;
+    }
+    out[0] = '\0';
+}
+
+cnn_status cnn_record_dir_claim(const char *dir, int resuming, int *lock_fd, char *created, size_t len) {
     *lock_fd = -1;
+    first_missing(dir, created, len);
     CNN_TRY(cnn_energy_mkdirs(dir));
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, CNN_RECORD_LOCK) >= sizeof path)
@@ -48,14 +65,20 @@ cnn_status cnn_record_dir_claim(const char *dir, int resuming, int *lock_fd) {
     return CNN_OK;
 }
 
-void cnn_record_dir_release(const char *dir, int lock_fd, int remove_if_empty) {
-    if (remove_if_empty) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, CNN_RECORD_LOCK);
-        if (lock_fd >= 0) unlink(path); // only our own lock file, while we hold it
-        rmdir(dir);                     // removes only an empty directory
-    }
+void cnn_record_dir_release(const char *dir, int lock_fd, int remove_if_empty, const char *created) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, CNN_RECORD_LOCK);
+    if (lock_fd >= 0) unlink(path); // only our own lock file, while we hold it: a finished record has none left
     if (lock_fd >= 0) close(lock_fd);
+    if (!remove_if_empty || !created || !created[0]) return;
+    // dir, then each parent up to the first one the claim created; rmdir removes only an empty directory
+    snprintf(path, sizeof path, "%s", dir);
+    const size_t stop = strlen(created);
+    for (size_t n = strlen(path); n >= stop && rmdir(path) == 0 && n > stop;) {
+        while (n > stop && path[n - 1] != '/') n--; // drop the last component
+        while (n > stop && path[n - 1] == '/') n--;
+        path[n] = '\0';
+    }
 }
 
 cnn_status cnn_record_file_sum(const char *dir, const char *name, cnn_record_file *out) {

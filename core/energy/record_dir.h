@@ -30,9 +30,13 @@ typedef struct {
 // Creates dir (mkdir -p) or checks it is a writable directory, takes its lock
 // (*lock_fd, -1 on failure) and, unless resuming, refuses a directory that
 // already holds a record. Every refusal is one message ending in what to do.
-cnn_status cnn_record_dir_claim(const char *dir, int resuming, int *lock_fd);
-// Releases the lock; with remove_if_empty, also removes the lock file and the directory if nothing else is in it.
-void cnn_record_dir_release(const char *dir, int lock_fd, int remove_if_empty);
+// created (len bytes) gets the top-most directory the claim created ("runs"
+// for a new runs/<time>), "" when dir existed: what release may remove.
+cnn_status cnn_record_dir_claim(const char *dir, int resuming, int *lock_fd, char *created, size_t len);
+// Releases the lock and removes the lock file (a finished record has none); with remove_if_empty, also removes
+// dir and its parents up to `created` (what the claim created) while they are empty: a run that failed leaves
+// no directory behind, and never removes one it did not create.
+void cnn_record_dir_release(const char *dir, int lock_fd, int remove_if_empty, const char *created);
 
 // FNV-1a 64 of a file's bytes, and its size.
 cnn_status cnn_record_file_sum(const char *dir, const char *name, cnn_record_file *out);

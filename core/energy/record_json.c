@@ -144,6 +144,9 @@ static void jw_training(cnn_json_writer *w, const cnn_energy_session *s) {
     cnn_jw_object(w, "training");
     cnn_jw_bool(w, "finished", a->ended);
     cnn_jw_bool(w, "interrupted", s->have_result && s->result.interrupted);
+    cnn_jw_bool(w, "diverged", s->have_result && s->result.diverged_step > 0);
+    if (s->have_result && s->result.diverged_step > 0) cnn_jw_int(w, "diverged_step", s->result.diverged_step);
+    else cnn_jw_null(w, "diverged_step");
     cnn_jw_number(w, "duration_s", a->train.t1 - a->train.t0);
     cnn_jw_int(w, "epochs", a->n_epochs);
     cnn_jw_int(w, "steps", s->have_result ? s->result.steps : 0);
@@ -151,9 +154,10 @@ static void jw_training(cnn_json_writer *w, const cnn_energy_session *s) {
     cnn_jw_bool(w, "reached_target", a->target_reached);
     if (a->target_reached) cnn_jw_number(w, "time_to_target_s", s->fu.time_s); // earlier segments included
     else cnn_jw_null(w, "time_to_target_s");
-    cnn_jw_number(w, "final_acc", s->have_result ? s->result.final_acc : NAN);
-    cnn_jw_number(w, "best_acc", s->have_result ? s->result.best_acc : NAN);
-    cnn_jw_number(w, "final_loss", s->have_result ? s->result.final_loss : NAN);
+    const int evaluated = s->have_result && s->result.n_evals > 0; // else no accuracy is known: null
+    cnn_jw_number(w, "final_acc", evaluated ? s->result.final_acc : NAN);
+    cnn_jw_number(w, "best_acc", evaluated ? s->result.best_acc : NAN);
+    cnn_jw_number(w, "final_loss", evaluated ? s->result.final_loss : NAN);
     cnn_jw_end_object(w);
 
 }

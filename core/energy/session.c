@@ -249,9 +249,8 @@ cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_nam
         else st = default_run_dir(s->run_dir, sizeof s->run_dir);
     }
     if (st == CNN_OK) {
-        struct stat dir_st;
-        s->created_dir = stat(s->run_dir, &dir_st) != 0;
-        st = cnn_record_dir_claim(s->run_dir, o->resume, &s->lock_fd); // this run's alone, writable, locked
+        st = cnn_record_dir_claim(s->run_dir, o->resume, &s->lock_fd, s->created_dir, sizeof s->created_dir);
+        // this run's alone, writable, locked
     }
     if (st == CNN_OK) st = open_meters(s, log);
     if (st == CNN_OK) {
@@ -335,7 +334,7 @@ cnn_status cnn_energy_finish(cnn_energy_session *s, FILE *out, const char **run_
 void cnn_energy_free(cnn_energy_session *s) {
     if (!s) return;
     // a run that failed leaves no empty record directory behind (rmdir removes only an empty one)
-    cnn_record_dir_release(s->run_dir, s->lock_fd, s->created_dir && !s->written);
+    cnn_record_dir_release(s->run_dir, s->lock_fd, !s->written, s->created_dir);
     cnn_sampler_free(s->sampler); // stops the thread before the meters close
     for (int i = 0; i < s->n_meters; i++) cnn_meter_close(&s->meters[i]);
     cnn_energy_accounting_free(&s->acc);

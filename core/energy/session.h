@@ -82,7 +82,7 @@ struct cnn_energy_session {
     int n_notes;
     cnn_train_observer observer;
 
-    int created_dir; // the run directory did not exist before this session
+    char created_dir[1100]; // the top-most directory this session created for the run directory ("": none)
     int written;     // the run record was written (else cnn_energy_free removes a directory it created, if empty)
     int lock_fd;     // the run directory's lock (record_dir.h), held for the session; -1: none
     cnn_record_file files[CNN_RECORD_MAX_FILES]; // the record's other files, as run.json names them

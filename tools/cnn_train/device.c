@@ -56,7 +56,12 @@ int cli_resolve_device(cli_options *o) {
     }
     if (o->device_index < 0) o->device_index = 0;
     int count = cnn_cuda_device_count(why, sizeof why);
-    if (count > 0 && o->device_index >= count)
+    if (count <= 0) { // refused before any meter opens or any idle is measured
+        fprintf(stderr, "cnn-train: --backend=cuda: %s: run on a machine with an NVIDIA GPU and driver, or use "
+                        "--backend=cpu\n", why[0] ? why : "no usable GPU");
+        return 1;
+    }
+    if (o->device_index >= count)
         return device_error("--gpu %d: this machine has %d usable GPU(s), numbered from 0", o->device_index, count);
     return 0;
 }

@@ -15,6 +15,7 @@
 #include "models/checkpoint.h"
 #include "resume.h"
 #include "options.h"
+#include "preflight.h"
 #include "progress.h"
 #include "report_sweep.h"
 #include "sweep.h"
@@ -45,12 +46,20 @@ static int run_report(int argc, char **argv) {
     return EXIT_REACHED;
 }
 
+// Whether train returned s because training diverged at a known step: the loop then closed its windows, so the
+// run's record is written as for any other run (run.json says where it diverged) before the error is reported.
+static int cli_diverged(cnn_status s, const cnn_train_result *r) { return s == CNN_ERR_DIVERGED && r->diverged_step > 0; }
+
 static void print_summary(const cli_options *o, const cnn_train_result *r) {
     printf("\n");
     char sigbuf[32];
     if (r->interrupted)
         printf("interrupted by %s at epoch %d (step %ld): the record keeps what was measured\n",
                cli_signal_name(r->interrupted, sigbuf, sizeof sigbuf), r->epochs, r->steps);
+    else if (r->diverged_step > 0)
+        printf("diverged at step %ld (epoch %d): the training loss stopped being finite; the record keeps what was "
+               "measured\n",
+               r->diverged_step, r->epochs);
     else if (o->cfg.target_acc > 0) {
         if (r->reached)
             printf("target %.4g reached at epoch %d (step %ld): %.2f s to target\n", o->cfg.target_acc,
@@ -59,8 +68,12 @@ static void print_summary(const cli_options *o, const cnn_train_result *r) {
             printf("target %.4g NOT reached within %d epoch%s (best test accuracy %.4f)\n", o->cfg.target_acc,
                    o->cfg.max_epochs, o->cfg.max_epochs == 1 ? "" : "s", r->best_acc);
     }
-    printf("final test accuracy %.4f (best %.4f), test loss %.4f, after %d epoch%s, %ld steps, %.2f s of training\n",
-           r->final_acc, r->best_acc, r->final_loss, r->epochs, r->epochs == 1 ? "" : "s", r->steps, r->total_s);
+    if (r->n_evals > 0)
+        printf("final test accuracy %.4f (best %.4f), test loss %.4f, after %d epoch%s, %ld steps, %.2f s of training\n",
+               r->final_acc, r->best_acc, r->final_loss, r->epochs, r->epochs == 1 ? "" : "s", r->steps, r->total_s);
+    else
+        printf("no evaluation was completed; %d epoch%s started, %ld steps, %.2f s of training\n", r->epochs,
+               r->epochs == 1 ? "" : "s", r->steps, r->total_s);
     printf("time in training steps %.3f s (%.3f s per epoch), in evaluations %.3f s\n", r->total_s - r->eval_s,
            (r->total_s - r->eval_s) / (r->epochs > 0 ? r->epochs : 1), r->eval_s);
     fflush(stdout);
@@ -93,7 +106,7 @@ static cnn_status train_one(cli_options *o, cnn_backend *be, const cnn_dataset *
         cnn_train_hooks hooks = {o->checkpoint_every, energy && o->repeat == 1 ? cli_checkpoint_save : NULL, &ckp,
                                  o->resume ? &((cnn_checkpoint *)o->resume)->progress : NULL};
         s = cnn_train_hooked(be, &model, ds, &cfg, &hooks, observers, 2, r);
-        if (s == CNN_OK) print_summary(o, r);
+        if (s == CNN_OK || cli_diverged(s, r)) print_summary(o, r);
     }
     cnn_model_free(&model, be);
     return s;
@@ -110,6 +123,11 @@ int cli_train(cli_options *o, void *energy_options) {
     cnn_dataset ds;
     cnn_status s = cnn_dataset_load(o->dataset, &dopt, &ds);
     if (s != CNN_OK) return fail(s);
+    s = cli_preflight(o, &ds); // refused now, before any meter, idle baseline or directory
+    if (s != CNN_OK) {
+        cnn_dataset_free(&ds);
+        return fail(s);
+    }
 
     int code = EXIT_ERROR;
     cnn_backend *be = NULL;
@@ -127,11 +145,19 @@ int cli_train(cli_options *o, void *energy_options) {
                                           ((const cnn_checkpoint *)o->resume)->n_segments);
     o->cfg.stop = cli_interrupt_install(); // SIGINT, SIGTERM: stop at a step boundary, keep the record
     int all_reached = 1, interrupted = 0; // --repeat N: N runs back to back, one backend, one energy session
+    cnn_status diverged = CNN_OK;         // a run that diverged: its record is written, then its error is the exit
+    char diverged_msg[512] = "";
     for (int k = 0; s == CNN_OK && k < o->repeat && !interrupted; k++) {
         cnn_train_result r;
         s = train_one(o, be, &ds, energy, k, &r);
         all_reached &= s == CNN_OK && r.reached;
         interrupted = r.interrupted;
+        if (cli_diverged(s, &r)) {
+            diverged = s;
+            snprintf(diverged_msg, sizeof diverged_msg, "%s", cnn_last_error());
+            s = CNN_OK;
+            break;
+        }
     }
     if (s == CNN_OK) {
         s = cnn_energy_finish(energy, o->quiet ? NULL : stdout, NULL);
@@ -140,6 +166,7 @@ int cli_train(cli_options *o, void *energy_options) {
         if (s == CNN_OK && interrupted) code = 128 + interrupted; // as the shell reports a signal
     }
     cli_interrupt_restore();
+    if (s == CNN_OK && diverged != CNN_OK) s = cnn_error(diverged, "%s", diverged_msg);
     if (s != CNN_OK) code = fail(s);
     cnn_energy_free(energy);
     cnn_backend_destroy(be);
