@@ -2,6 +2,7 @@
 
 cnn_add_test(test_energy_accounting test_energy_accounting.c)
 cnn_add_test(test_energy_json test_energy_json.c)
+cnn_add_test(test_energy_rank_part test_energy_rank_part.c)
 # emissions.csv against a copy of CodeCarbon 3.x's schema kept in tests/
 cnn_add_test(test_energy_codecarbon test_energy_codecarbon.c)
 set_tests_properties(test_energy_codecarbon PROPERTIES
