@@ -112,23 +112,28 @@ static cnn_status make_parent(const char *path) {
     return CNN_OK;
 }
 
+// "measured_utc" (ISO 8601) and "measured_unix_s": now.
+static void json_now(cnn_json_writer *w) {
+    char utc[32];
+    const time_t now = time(NULL);
+    struct tm tm;
+    strftime(utc, sizeof utc, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    cnn_jw_string(w, "measured_utc", utc);
+    cnn_jw_int(w, "measured_unix_s", (long long)now);
+}
+
 cnn_status explain_roof_cache_write(const char *path, const char *key, const explain_roof *r) {
     CNN_TRY(make_parent(path));
-    char tmp[1300], utc[32];
+    char tmp[1300];
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     if (!f) return cnn_error(CNN_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(utc, sizeof utc, "%Y-%m-%dT%H:%M:%SZ", &tm);
     cnn_json_writer w;
     cnn_jw_init(&w, f);
     cnn_jw_object(&w, NULL);
     cnn_jw_string(&w, "format", "cnn-train explain roofline");
     cnn_jw_string(&w, "key", key);
-    cnn_jw_string(&w, "measured_utc", utc);
-    cnn_jw_int(&w, "measured_unix_s", (long long)now);
+    json_now(&w);
     cnn_jw_number(&w, "peak_gflops", r->peak_gflops);
     cnn_jw_string(&w, "peak_how", r->peak_source);
     cnn_jw_string(&w, "bandwidth_how", r->bw_source);
