@@ -12,6 +12,7 @@
 #include "explain.h"
 #include "device.h"
 #include "explain_precision.h"
+#include "explain_roof.h"
 
 #include <errno.h>
 #include <math.h>
@@ -32,18 +33,6 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 // The test-set batch of models/train.c's evaluation (its EVAL_BATCH).
 #define EVAL_BATCH 1000
 
-// Roofline defaults per backend when --peak-gflops / --bandwidth-gbs are not given.
-static const struct {
-    const char *backend;
-    double peak_gflops, bandwidth_gbs;
-    const char *source;
-} default_roofs[] = {
-    {"cpu", 140.0, 12.2,
-     "stated default: gemm-bench on the 2-vCPU development VM (Xeon 2.0 GHz, AVX-512); run gemm-bench and pass "
-     "--peak-gflops and --bandwidth-gbs for this machine"},
-    {"cuda", 67000.0, 3000.0, "stated default: H100 SXM FP32 (non-tensor) and HBM3, as gemm-bench's table"},
-};
-
 // The datasets' shapes (all IDX files of 28x28 digits or clothes, 10 classes).
 static const struct {
     const char *name;
@@ -57,8 +46,9 @@ typedef struct {
     cli_options cli;
     bool json;
     int measure;      // timed steps (0: no measurement)
-    double peak, bw;  // GFLOP/s, GB/s
-    const char *roof_source;
+    double peak_given, bw_given; // --peak-gflops, --bandwidth-gbs (0: not given)
+    explain_roof_mode roof_mode;   // --probe, --no-probe
+    explain_roof roof;             // filled by explain_roof_get once the options are valid
     long n_train, n_test;
 } explain_options;
 
@@ -80,9 +70,15 @@ static void explain_usage(FILE *f) {
                "input shape [mnist].\n"
                "\n"
                "  --model, --hidden, --batch, --backend, --gemm, --threads   as for training\n"
-               "  --peak-gflops=F     the roofline's peak [cpu 140, cuda 67000: see the output]\n"
-               "  --bandwidth-gbs=F   the roofline's memory bandwidth [cpu 12.2, cuda 3000]\n"
-               "                      (gemm-bench prints both for this machine)\n"
+               "  --peak-gflops=F     the roofline's peak [cpu: measured, see below; cuda: 67000, a data sheet's]\n"
+               "  --bandwidth-gbs=F   one memory bandwidth for every op, no cache levels [cpu: measured per\n"
+               "                      cache level and DRAM; cuda: 3000, a data sheet's]\n"
+               "  --probe             measure the CPU's peak and bandwidths now (and refresh the cache)\n"
+               "  --no-probe          neither measure nor read the cache: a stated default of another\n"
+               "                      machine (140 GFLOP/s, 12.2 GB/s), said so in the output\n"
+               "                      (without either: the cached measurement of this host, GEMM and\n"
+               "                      thread count, under a week old, else a probe of about 0.3 s,\n"
+               "                      cached in $XDG_CACHE_HOME/cnn-train; docs/gemm.md says how)\n"
                "  --train-size=N      training examples per epoch [60000]\n"
                "  --test-size=N       test examples evaluated per epoch [10000]\n"
                "  --measure[=STEPS]   also run STEPS training steps [20] on --backend with random data\n"
@@ -115,7 +111,6 @@ static int parse(int argc, char **argv, explain_options *o, void *energy_opts) {
     o->cli.energy = energy_opts;
     o->n_train = 60000;
     o->n_test = 10000;
-    double peak = 0, bw = 0;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     if (!rest) return usage("out of memory%s", "");
     int n_rest = 0;
@@ -145,10 +140,14 @@ static int parse(int argc, char **argv, explain_options *o, void *energy_opts) {
             o->measure = 20;
             if (eq && !parse_pos_long(v, 1, 100000, &l)) code = usage("--measure=STEPS takes 1 to 100000, got '%s'", v);
             else if (eq) o->measure = (int)l;
+        } else if (IS("--probe") || IS("--no-probe")) {
+            if (eq) code = usage("%s takes no value", a);
+            else if (o->roof_mode != ROOF_AUTO) code = usage("--probe and --no-probe exclude each other%s", "");
+            o->roof_mode = IS("--probe") ? ROOF_PROBE : ROOF_NO_PROBE;
         } else if (IS("--peak-gflops")) {
-            if (!parse_pos_double(v, &peak)) code = usage("--peak-gflops must be a positive number, got '%s'", v);
+            if (!parse_pos_double(v, &o->peak_given)) code = usage("--peak-gflops must be a positive number, got '%s'", v);
         } else if (IS("--bandwidth-gbs")) {
-            if (!parse_pos_double(v, &bw)) code = usage("--bandwidth-gbs must be a positive number, got '%s'", v);
+            if (!parse_pos_double(v, &o->bw_given)) code = usage("--bandwidth-gbs must be a positive number, got '%s'", v);
         } else if (IS("--train-size")) {
             if (!parse_pos_long(v, 1, 100000000, &o->n_train))
                 code = usage("--train-size must be in [1, 100000000], got '%s'", v);
@@ -172,28 +171,25 @@ static int parse(int argc, char **argv, explain_options *o, void *energy_opts) {
     }
     free(rest);
     if (code >= 0) return code;
-    for (size_t i = 0; i < sizeof default_roofs / sizeof default_roofs[0]; i++)
-        if (!strcmp(default_roofs[i].backend, o->cli.backend)) {
-            o->peak = default_roofs[i].peak_gflops;
-            o->bw = default_roofs[i].bandwidth_gbs;
-            o->roof_source = default_roofs[i].source;
-        }
-    if (peak > 0 || bw > 0) o->roof_source = "given on the command line";
-    if (peak > 0) o->peak = peak;
-    if (bw > 0) o->bw = bw;
+    if (o->roof_mode != ROOF_AUTO && strcmp(o->cli.backend, "cpu") != 0)
+        return usage("--probe and --no-probe are for the cpu backend (cuda's roofline is a data sheet's)%s", "");
     return -1;
 }
 
 // ---- numbers ---------------------------------------------------------------------
 
 static double ai(const cnn_cost_op *op) { return op->bytes > 0 ? op->flops / op->bytes : 0; }
-// The roofline's bound: compute when the op's intensity times the bandwidth reaches the peak.
+// The roofline's bound at the op's level: compute when its intensity times that bandwidth reaches the peak.
 static const char *bound(const cnn_cost_op *op, const explain_options *o) {
-    return ai(op) * o->bw >= o->peak ? "compute" : "memory";
+    return explain_roof_compute_bound(&o->roof, op->flops, op->bytes) ? "compute" : "memory";
 }
 // The least time the roofline allows, in seconds.
 static double t_min(const cnn_cost_op *op, const explain_options *o) {
-    return fmax(op->flops / (o->peak * 1e9), op->bytes / (o->bw * 1e9));
+    return explain_roof_t_min(&o->roof, op->flops, op->bytes);
+}
+// The memory level the op's minimum bytes fit in ("L2", "DRAM").
+static const char *level(const cnn_cost_op *op, const explain_options *o) {
+    return o->roof.level[explain_roof_level(&o->roof, op->bytes)].name;
 }
 static double t_min_total(const cnn_cost *c, const explain_options *o) {
     double t = 0;
@@ -241,8 +237,8 @@ static void op_row(FILE *f, const cnn_cost_op *op, const explain_options *o, con
     put_padded(f, op->dims, 28);
     if (op->gemm) fprintf(f, " %7d %5d %5d", op->M, op->N, op->K);
     else fprintf(f, " %7s %5s %5s", "", "", "");
-    fprintf(f, " %9.3f %9.3f %6.2f %-7s %9.1f", op->flops / 1e6, op->bytes / 1e6, ai(op), bound(op, o),
-            t_min(op, o) * 1e6);
+    fprintf(f, " %9.3f %9.3f %6.2f %-6s %-7s %9.1f", op->flops / 1e6, op->bytes / 1e6, ai(op), level(op, o),
+            bound(op, o), t_min(op, o) * 1e6);
     if (measured) {
         double t = *measured;
         fprintf(f, " %9.1f", t * 1e6);
@@ -394,17 +390,60 @@ static void gemm_bench_line(FILE *f, const cnn_cost *c, const char *backend) {
     fputc('\n', f);
 }
 
+// "measured now", "cached from 2026-12-01T10:00:00Z", "given", "data sheet", "STATED DEFAULT ...".
+static void source_label(const explain_roof *r, const char *kind, char *buf, size_t len) {
+    if (!strcmp(kind, "cached")) snprintf(buf, len, "cached from %s", r->cached_utc);
+    else if (!strcmp(kind, "stated default")) snprintf(buf, len, "STATED DEFAULT FOR ANOTHER MACHINE");
+    else snprintf(buf, len, "%s", kind);
+}
+
+// Decimals that show v with 4 significant digits, none past the point for v >= 1000 (67000, 231.5, 12.20).
+static int decimals(double v) {
+    return v >= 1000 ? 0 : v >= 100 ? 1 : v >= 10 ? 2 : 3;
+}
+
+// The roofline's lines: the peak and each level's bandwidth with where they come from, then how and the sizes.
+static void print_roofline(FILE *f, const explain_options *o) {
+    const explain_roof *r = &o->roof;
+    const roof_level *mem = &r->level[r->n_levels - 1];
+    char pk[64], bk[64];
+    source_label(r, r->peak_kind, pk, sizeof pk);
+    source_label(r, r->bw_kind, bk, sizeof bk);
+    const bool same = !strcmp(pk, bk);
+    if (r->stated_default)
+        fprintf(f, "WARNING: the roofline is a STATED DEFAULT FOR ANOTHER MACHINE, not measured here (see below)\n");
+    fprintf(f, "roofline (%s backend%s%s): peak %.*f GFLOP/s%s%s%s, bandwidth%s%s%s", o->cli.backend, same ? ", " : "",
+            same ? pk : "", decimals(r->peak_gflops), r->peak_gflops, same ? "" : " (", same ? "" : pk,
+            same ? "" : ")", same ? "" : " (", same ? "" : bk, same ? "" : ")");
+    for (int i = 0, n = 0; i < r->n_levels; i++)
+        if (r->level[i].gbs > 0)
+            fprintf(f, "%s %s %.*f GB/s", n++ ? "," : "", r->level[i].name, decimals(r->level[i].gbs), r->level[i].gbs);
+    fprintf(f, "; ridge at %.3g FLOP/byte (%s)\n", r->peak_gflops / mem->gbs, mem->name);
+    fprintf(f, "  peak: %s; bandwidths: %s", r->peak_source, r->bw_source);
+    if (r->n_levels > 1) {
+        fprintf(f, "; for %d thread%s the caches hold", r->threads, r->threads == 1 ? "" : "s");
+        for (int i = 0; i + 1 < r->n_levels; i++) {
+            char sz[32];
+            explain_roof_format_bytes(r->level[i].capacity, sz, sizeof sz);
+            fprintf(f, "%s %s %s", i ? "," : "", r->level[i].name, sz);
+        }
+    }
+    if (r->cached) fprintf(f, "; %s, %.1f h old (--probe measures again)", r->cache_file, r->cache_age_s / 3600.0);
+    else if (r->busy) fprintf(f, "; %s", r->busy_note);
+    else if (!strcmp(r->bw_kind, "measured now") && r->cache_file[0]) fprintf(f, "; cached in %s", r->cache_file);
+    fputc('\n', f);
+}
+
 static void print_text(FILE *f, const explain_options *o, const cnn_model *m, const cnn_cost *step,
                        const cnn_cost *eval, const measurement *me) {
     const int B = o->cli.cfg.batch;
     const long steps = o->n_train / B, eval_batches = (o->n_test + EVAL_BATCH - 1) / EVAL_BATCH;
     fprintf(f, "%s on %dx%dx%d inputs, %d classes: %d layers, %zu parameters; batch B = %d\n", m->desc, m->in_c,
             m->in_h, m->in_w, m->n_classes, m->n_layers, m->arena.n_params, B);
-    fprintf(f, "roofline (%s backend): peak %.6g GFLOP/s, memory %.6g GB/s, ridge at %.3g FLOP/byte (%s)\n",
-            o->cli.backend, o->peak, o->bw, o->peak / o->bw, o->roof_source);
+    print_roofline(f, o);
     fprintf(f, "GEMM C = op(A)·op(B), op(A) (M×K), op(B) (K×N), row-major, ᵀ = transposed (NT: B transposed): "
-               "2·M·N·K FLOPs,\nat least 4·(M·K + K·N + M·N) bytes; AI = FLOPs/bytes; t_min = max(FLOPs/peak, "
-               "bytes/bandwidth).\n");
+               "2·M·N·K FLOPs,\nat least 4·(M·K + K·N + M·N) bytes; AI = FLOPs/bytes; level = the fastest one "
+               "that holds those bytes;\nt_min = max(FLOPs/peak, bytes/bandwidth of that level).\n");
     if (me)
         fprintf(f, "measured on %s, GEMM %s: each op timed alone between device syncs, mean of %d steps%s\n",
                 me->device, me->gemm, o->measure,
@@ -413,7 +452,8 @@ static void print_text(FILE *f, const explain_options *o, const cnn_model *m, co
     put_padded(f, "equation", 36);
     fputc(' ', f);
     put_padded(f, "operands", 28);
-    fprintf(f, " %7s %5s %5s %9s %9s %6s %-7s %9s", "M", "N", "K", "MFLOP", "MB", "AI", "bound", "t_min µs");
+    fprintf(f, " %7s %5s %5s %9s %9s %6s %-6s %-7s %9s", "M", "N", "K", "MFLOP", "MB", "AI", "level", "bound",
+            "t_min µs");
     if (me && me->ops_match) fprintf(f, " %9s %8s %7s", "meas µs", "GFLOP/s", "GB/s");
     fputc('\n', f);
     const double *meas = me && me->ops_match ? me->op_s : NULL;
@@ -483,6 +523,8 @@ static void json_ops(cnn_json_writer *w, const cnn_cost *c, const explain_option
         cnn_jw_number(w, "bytes", op->bytes);
         cnn_jw_number(w, "intensity", ai(op));
         cnn_jw_string(w, "bound", bound(op, o));
+        cnn_jw_string(w, "level", level(op, o));
+        cnn_jw_number(w, "level_gbs", o->roof.level[explain_roof_level(&o->roof, op->bytes)].gbs);
         cnn_jw_number(w, "t_min_s", t_min(op, o));
         if (me && me->ops_match) cnn_jw_number(w, "measured_s", me->op_s[i]);
         cnn_jw_end_object(w);
@@ -506,6 +548,39 @@ static void json_totals(cnn_json_writer *w, const cnn_cost *c, const explain_opt
     cnn_jw_number(w, "t_min_s", t_min_total(c, o));
 }
 
+// "roofline": the figures, their sources and the levels.
+static void json_roofline(cnn_json_writer *w, const explain_options *o) {
+    const explain_roof *r = &o->roof;
+    cnn_jw_object(w, "roofline");
+    cnn_jw_string(w, "backend", o->cli.backend);
+    cnn_jw_number(w, "peak_gflops", r->peak_gflops);
+    cnn_jw_number(w, "bandwidth_gbs", r->level[r->n_levels - 1].gbs);
+    cnn_jw_string(w, "peak_source", r->peak_kind);
+    cnn_jw_string(w, "peak_how", r->peak_source);
+    cnn_jw_string(w, "bandwidth_source", r->bw_kind);
+    cnn_jw_string(w, "bandwidth_how", r->bw_source);
+    cnn_jw_bool(w, "stated_default", r->stated_default);
+    cnn_jw_string(w, "cached_from_utc", r->cached ? r->cached_utc : NULL);
+    if (r->cached) cnn_jw_number(w, "cache_age_s", r->cache_age_s);
+    else cnn_jw_null(w, "cache_age_s");
+    cnn_jw_string(w, "cache_file", r->cache_file[0] ? r->cache_file : NULL);
+    cnn_jw_string(w, "busy", r->busy ? r->busy_note : NULL);
+    if (r->threads > 0) cnn_jw_int(w, "threads", r->threads);
+    cnn_jw_array(w, "levels");
+    for (int i = 0; i < r->n_levels; i++) {
+        const roof_level *l = &r->level[i];
+        cnn_jw_object(w, NULL);
+        cnn_jw_string(w, "name", l->name);
+        cnn_jw_number(w, "size_bytes", l->size > 0 ? l->size : NAN);
+        if (l->size > 0) cnn_jw_int(w, "shared_by_cpus", l->shared_by);
+        cnn_jw_number(w, "capacity_bytes", l->capacity > 0 ? l->capacity : NAN);
+        cnn_jw_number(w, "gbs", l->gbs > 0 ? l->gbs : NAN);
+        cnn_jw_end_object(w);
+    }
+    cnn_jw_end_array(w);
+    cnn_jw_end_object(w);
+}
+
 static void print_json(FILE *f, const explain_options *o, const cnn_model *m, const cnn_cost *step,
                        const cnn_cost *eval, const measurement *me) {
     const int B = o->cli.cfg.batch;
@@ -519,12 +594,7 @@ static void print_json(FILE *f, const explain_options *o, const cnn_model *m, co
     cnn_jw_int(w, "classes", m->n_classes);
     cnn_jw_int(w, "parameters", (long long)m->arena.n_params);
     cnn_jw_int(w, "batch", B);
-    cnn_jw_object(w, "roofline");
-    cnn_jw_string(w, "backend", o->cli.backend);
-    cnn_jw_number(w, "peak_gflops", o->peak);
-    cnn_jw_number(w, "bandwidth_gbs", o->bw);
-    cnn_jw_string(w, "source", o->roof_source);
-    cnn_jw_end_object(w);
+    json_roofline(w, o);
     cnn_jw_array(w, "layers");
     for (int l = 0; l < m->n_layers; l++) {
         const cnn_layer *ly = &m->layers[l];
@@ -610,6 +680,9 @@ int explain_main(int argc, char **argv) {
     static cnn_cost step, eval; // large: not on the stack
     if (s == CNN_OK) s = cnn_model_cost(&m, o.cli.cfg.batch, false, &step);
     if (s == CNN_OK) s = cnn_model_cost(&m, EVAL_BATCH, true, &eval);
+    if (s == CNN_OK)
+        explain_roof_get(o.cli.backend, o.cli.gemm, o.cli.threads, o.roof_mode, o.peak_given, o.bw_given, &o.roof,
+                         stderr);
     static measurement me;
     if (s == CNN_OK && o.measure) s = measure_run(&o, &step, &m, &me);
     if (s != CNN_OK) {
