@@ -7,7 +7,8 @@
 #define CNN_ENERGY_ACCOUNTING_H
 
 #include "core/energy/energy.h"
-#include "core/energy/meter.h"
+#include "core/energy/meters/meter.h"
+#include "core/energy/meters/series.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "core/energy/emissions_csv.h"
-#include "core/energy/json.h"
+#include "core/energy/common/json.h"
 #include "core/energy/session.h"
 
 // Seconds since the start of training.

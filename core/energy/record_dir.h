@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/energy/json.h"
+#include "core/energy/common/json.h"
 #include "core/status.h"
 
 #ifdef __cplusplus

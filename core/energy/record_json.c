@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/energy/json.h"
+#include "core/energy/common/json.h"
 #include "core/energy/session.h"
 
 #ifndef CNN_VERSION

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "core/energy/json.h"
+#include "core/energy/common/json.h"
 #include "core/status.h"
 
 #define CNN_SVG_W 900

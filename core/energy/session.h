@@ -4,10 +4,12 @@
 #define CNN_ENERGY_SESSION_H
 
 #include "core/energy/accounting.h"
+#include "core/energy/common/files.h"
 #include "core/energy/energy.h"
 #include "core/energy/impacts.h"
-#include "core/energy/json.h"
-#include "core/energy/meter.h"
+#include "core/energy/common/json.h"
+#include "core/energy/meters/platform.h"
+#include "core/energy/meters/sampler.h"
 #include "core/energy/record_dir.h"
 #include "core/energy/repeats.h"
 
@@ -16,19 +18,6 @@ extern "C" {
 #endif
 
 #define CNN_ENERGY_MAX_NOTES 16
-
-typedef struct {
-    char cpu_model[128];
-    int logical_cpus;
-    double ram_gb;
-    char os[160];        // "Linux-6.1.0-18-amd64-x86_64"
-    int n_gpus;          // GPUs measured
-    char gpu_name[128];
-    char gpu_driver[64];
-} cnn_hw_info;
-
-// Fills the CPU, memory and OS fields (GPU fields are left empty).
-void cnn_hw_info_probe(cnn_hw_info *hw);
 
 // The functional unit's time and energy: this session's part (to the target, or the whole training window when
 // it was not reached) plus the earlier segments' (cnn-train resume); bounds add, the weakest provenance wins.
@@ -149,12 +138,6 @@ int cnn_energy_repeats_needed(double j, double u, double time_s);
 void cnn_energy_fu_compute(cnn_energy_session *s);
 void cnn_energy_jw_segments(cnn_json_writer *w, const cnn_energy_session *s);
 void cnn_energy_print_segments(const cnn_energy_session *s, FILE *out);
-
-// Writes dir/name through a temporary file renamed into place; fill writes the content.
-cnn_status cnn_energy_write_file(const char *dir, const char *name, void (*fill)(FILE *f, const void *ctx),
-                                 const void *ctx);
-// mkdir -p.
-cnn_status cnn_energy_mkdirs(const char *path);
 
 #ifdef __cplusplus
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/energy/meter.h"
+#include "core/energy/meters/meter.h"
 
 typedef struct {
     char path[PATH_MAX];          // .../energy_uj

@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "core/clock.h"
-#include "core/energy/meter.h"
+#include "core/energy/meters/sampler.h"
 
 #define MIN_POLL_S 0.001 // back-to-back polls of a published counter are at least this far apart
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/energy/meter.h"
+#include "core/energy/meters/meter.h"
 
 // The few NVML declarations we use (see NVIDIA's nvml.h; the ABI is stable).
 typedef int nvml_return;   // nvmlReturn_t: 0 is NVML_SUCCESS

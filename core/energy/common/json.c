@@ -1,7 +1,7 @@
 // JSON through cJSON: the run record's writer and the parser behind
 // cnn-train report. cJSON does the escaping, number formatting and parsing;
 // this file keeps our API (json.h) on top of it.
-#include "core/energy/json.h"
+#include "core/energy/common/json.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "core/clock.h"
-#include "core/energy/meter.h"
+#include "core/energy/meters/meter.h"
 
 typedef struct {
     double tdp_w, idle_w;
