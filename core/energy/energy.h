@@ -24,6 +24,7 @@
 
 #include <stdio.h>
 
+#include "core/energy/accounting/segment.h"
 #include "core/energy/common/options.h"
 #include "core/status.h"
 #include "core/train_events.h"
@@ -46,30 +47,6 @@ int cnn_energy_option_is_flag(const char *name);
 
 // The energy options' lines for cnn-train --help.
 void cnn_energy_print_usage(FILE *f);
-
-// One segment of a run that was checkpointed and resumed (docs/checkpoints.md, "Segments"): its training
-// window in wall-clock time, its training seconds and its energy, as measured by the session that ran it.
-// A checkpoint carries the earlier segments and the current one so far (plain data, written as is).
-#define CNN_ENERGY_MAX_SEGMENTS 32
-typedef enum {
-    CNN_SEGMENT_KILLED = 0,      // its last checkpoint is all that is left: the process died without its record
-    CNN_SEGMENT_INTERRUPTED = 1, // stopped by a signal (signal says which); its record was written
-    CNN_SEGMENT_FINISHED = 2,    // ended normally and wrote its record (then resumed to extend it)
-} cnn_energy_segment_end;
-typedef struct {
-    char run_id[40];            // the session's run_id (run.json), to tell whether it wrote its record
-    double start_unix;          // the training window's start, CLOCK_REALTIME seconds
-    double end_unix;            // the last instant its energy covers (the checkpoint), CLOCK_REALTIME seconds
-    double train_s;             // training seconds in this segment
-    int n_meters;
-    char meter[8][32];          // the meters' names
-    double j[8], u[8];          // energy per meter over the window and its half-width (joules; u may be inf)
-    int prov[8];                // each meter's provenance (cnn_provenance)
-    double total_j, total_u;
-    int total_prov;             // the weakest of the meters'
-    int ended;                  // cnn_energy_segment_end
-    int signal;                 // CNN_SEGMENT_INTERRUPTED: the signal number
-} cnn_energy_segment;
 
 typedef struct cnn_energy_session cnn_energy_session;
 

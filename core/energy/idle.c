@@ -158,12 +158,7 @@ static void fill_cache(FILE *f, const void *ctx) {
 // After the accounting: the device-open idle from its window, and the cache refreshed when measured now.
 void cnn_energy_idle_finish(cnn_energy_session *s, const cnn_energy_input *in) {
     if (s->ctx_t1 > s->ctx_t0) {
-        cnn_energy_window w;
-        cnn_energy_window_compute(in, s->ctx_t0, s->ctx_t1, &w);
-        for (int m = 0; m < s->n_meters; m++) {
-            s->ctx_w[m] = w.j[m] / (s->ctx_t1 - s->ctx_t0);
-            s->ctx_u[m] = w.u[m] / (s->ctx_t1 - s->ctx_t0);
-        }
+        cnn_energy_window_power(in, s->ctx_t0, s->ctx_t1, s->ctx_w, s->ctx_u);
         s->ctx_known = 1;
     }
     if (!(s->idle_t1 > s->idle_t0) || !s->acc.idle_measured || !s->idle_cache_path[0]) return;

@@ -342,7 +342,7 @@ static void jw_functional_unit(cnn_json_writer *w, const cnn_energy_session *s) 
 }
 
 static void jw_sampler(cnn_json_writer *w, const cnn_energy_session *s) {
-    double train_s = cnn_energy_sampled_training_s(s);
+    double train_s = cnn_energy_sampled_training_s(&s->acc, &s->rep);
     cnn_jw_object(w, "sampler");
     cnn_jw_int(w, "interval_ms", s->opt.power_interval_ms);
     cnn_jw_int(w, "reads", s->reads);
@@ -354,7 +354,7 @@ static void jw_sampler(cnn_json_writer *w, const cnn_energy_session *s) {
     cnn_jw_number(w, "mark_max_us", 1e6 * s->mark_max_s);
     cnn_jw_number(w, "training_s", train_s);
     cnn_jw_number(w, "sampler_life_s", s->t_stop - s->sampler_t0);
-    cnn_jw_number(w, "overhead_pct", cnn_energy_overhead_pct(s));
+    cnn_jw_number(w, "overhead_pct", cnn_energy_overhead_pct(train_s, s->t_stop - s->sampler_t0, s->thread_cpu_s, s->mark_s));
     cnn_jw_end_object(w);
 }
 

@@ -7,21 +7,6 @@
 
 #include "core/energy/session.h"
 
-double cnn_energy_sampled_training_s(const cnn_energy_session *s) {
-    const cnn_energy_repeats *r = &s->rep;
-    if (r->n < 2) return s->acc.train.t1 - s->acc.train.t0;
-    return r->runs[r->n - 1].train.t1 - r->runs[0].train.t0;
-}
-
-double cnn_energy_overhead_pct(const cnn_energy_session *s) {
-    const double train_s = cnn_energy_sampled_training_s(s), life_s = s->t_stop - s->sampler_t0;
-    if (!(train_s > 0)) return NAN;
-    // The sampler reads at a steady rate from its start to its stop (the idle baselines included): its
-    // CPU time over the training span is its CPU time per second of life, times that span.
-    const double sampler_s = life_s > train_s ? s->thread_cpu_s * train_s / life_s : s->thread_cpu_s;
-    return 100.0 * (sampler_s + s->mark_s) / train_s;
-}
-
 static void print_runs(const cnn_energy_session *s, FILE *out) {
     const cnn_energy_repeats *r = &s->rep;
     char b[64];

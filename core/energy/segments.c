@@ -10,8 +10,6 @@
 #include "core/clock.h"
 #include "core/energy/session.h"
 
-_Static_assert(CNN_ENERGY_MAX_METERS == 8, "cnn_energy_segment holds 8 meters");
-
 static double wall_now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -73,40 +71,6 @@ cnn_status cnn_energy_add_prior_segments(cnn_energy_session *s, const cnn_energy
     return CNN_OK;
 }
 
-// Adds an earlier segment to the functional unit: its time, its total, each meter to this session's of that name.
-static void fu_add(cnn_energy_session *s, const cnn_energy_segment *g) {
-    cnn_energy_fu *f = &s->fu;
-    f->time_s += g->train_s;
-    f->total_j += g->total_j;
-    f->total_u += g->total_u;
-    f->prov = cnn_provenance_weakest(f->prov, (cnn_provenance)g->total_prov);
-    for (int k = 0; k < g->n_meters; k++)
-        for (int m = 0; m < s->n_meters; m++)
-            if (!strncmp(g->meter[k], s->info[m].name, sizeof g->meter[k])) {
-                f->j[m] += g->j[k];
-                f->u[m] += g->u[k];
-                break;
-            }
-}
-
-void cnn_energy_fu_compute(cnn_energy_session *s) {
-    const cnn_energy_accounting *a = &s->acc;
-    cnn_energy_fu *f = &s->fu;
-    memset(f, 0, sizeof *f);
-    const int t = a->target_reached;
-    f->time_s = t ? a->target_time_s : a->train.t1 - a->train.t0;
-    memcpy(f->j, t ? a->target_j : a->train.j, sizeof f->j);
-    memcpy(f->u, t ? a->target_u : a->train.u, sizeof f->u);
-    f->total_j = t ? a->target_total_j : a->train.total_j;
-    f->total_u = t ? a->target_total_u : a->train.total_u;
-    f->prov = a->total_prov;
-    for (int k = 0; k < s->n_prior; k++) fu_add(s, &s->prior[k]);
-}
-
-static const char *end_name(int ended) {
-    return ended == CNN_SEGMENT_INTERRUPTED ? "interrupted" : ended == CNN_SEGMENT_FINISHED ? "finished" : "killed";
-}
-
 static void signal_name(int sig, char *buf, size_t len) {
     snprintf(buf, len, "%s", sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "");
     if (!buf[0]) snprintf(buf, len, "signal %d", sig);
@@ -117,24 +81,6 @@ static void utc(double unix_s, char *buf, size_t len) {
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-// This session's segment, as the earlier ones are recorded.
-static void current_segment(const cnn_energy_session *s, cnn_energy_segment *g) {
-    const cnn_energy_accounting *a = &s->acc;
-    memset(g, 0, sizeof *g);
-    snprintf(g->run_id, sizeof g->run_id, "%s", s->run_id);
-    g->start_unix = s->wall_minus_mono + a->train.t0;
-    g->end_unix = s->wall_minus_mono + a->train.t1;
-    g->train_s = a->train.t1 - a->train.t0;
-    g->n_meters = s->n_meters;
-    for (int m = 0; m < s->n_meters; m++) {
-        snprintf(g->meter[m], sizeof g->meter[m], "%s", s->info[m].name);
-        g->j[m] = a->train.j[m], g->u[m] = a->train.u[m], g->prov[m] = (int)s->info[m].prov;
-    }
-    g->total_j = a->train.total_j, g->total_u = a->train.total_u, g->total_prov = (int)a->total_prov;
-    g->signal = s->have_result ? s->result.interrupted : 0;
-    g->ended = g->signal ? CNN_SEGMENT_INTERRUPTED : CNN_SEGMENT_FINISHED;
 }
 
 static void jw_segment(cnn_json_writer *w, const cnn_energy_segment *g, int index, const cnn_energy_segment *next) {
@@ -158,7 +104,7 @@ static void jw_segment(cnn_json_writer *w, const cnn_energy_segment *g, int inde
     cnn_jw_number(w, "energy_total_j", g->total_j);
     cnn_jw_number(w, "energy_total_uncertainty_j", g->total_u);
     cnn_jw_string(w, "provenance", cnn_provenance_name((cnn_provenance)g->total_prov));
-    cnn_jw_string(w, "ended", end_name(g->ended));
+    cnn_jw_string(w, "ended", cnn_energy_segment_end_name(g->ended));
     signal_name(g->signal, buf, sizeof buf);
     cnn_jw_string(w, "signal", g->ended == CNN_SEGMENT_INTERRUPTED ? buf : NULL);
     if (next) cnn_jw_number(w, "unmeasured_gap_s", next->start_unix - g->end_unix);
@@ -166,21 +112,14 @@ static void jw_segment(cnn_json_writer *w, const cnn_energy_segment *g, int inde
     cnn_jw_end_object(w);
 }
 
-// Seconds between each segment's last measurement and the next one's start, summed.
-static double gaps_s(const cnn_energy_session *s, const cnn_energy_segment *cur) {
-    double sum = 0.0;
-    for (int k = 0; k < s->n_prior; k++)
-        sum += (k + 1 < s->n_prior ? s->prior[k + 1].start_unix : cur->start_unix) - s->prior[k].end_unix;
-    return sum;
-}
-
 void cnn_energy_jw_segments(cnn_json_writer *w, const cnn_energy_session *s) {
     cnn_energy_segment cur;
-    current_segment(s, &cur);
+    cnn_energy_segment_current(&s->acc, s->run_id, s->wall_minus_mono, s->info, s->n_meters,
+                               s->have_result ? s->result.interrupted : 0, &cur);
     cnn_jw_object(w, "segments");
     cnn_jw_int(w, "count", s->n_prior + 1);
     cnn_jw_bool(w, "resumed", s->n_prior > 0);
-    cnn_jw_number(w, "unmeasured_gap_total_s", gaps_s(s, &cur));
+    cnn_jw_number(w, "unmeasured_gap_total_s", cnn_energy_segments_gap_s(s->prior, s->n_prior, &cur));
     cnn_jw_array(w, "list");
     for (int k = 0; k < s->n_prior; k++)
         jw_segment(w, &s->prior[k], k, k + 1 < s->n_prior ? &s->prior[k + 1] : &cur);
@@ -192,7 +131,8 @@ void cnn_energy_jw_segments(cnn_json_writer *w, const cnn_energy_session *s) {
 void cnn_energy_print_segments(const cnn_energy_session *s, FILE *out) {
     if (s->n_prior == 0) return;
     cnn_energy_segment cur;
-    current_segment(s, &cur);
+    cnn_energy_segment_current(&s->acc, s->run_id, s->wall_minus_mono, s->info, s->n_meters,
+                               s->have_result ? s->result.interrupted : 0, &cur);
     double t = 0.0, j = 0.0, u = 0.0;
     cnn_provenance p = CNN_PROV_MEASURED_COUNTER;
     for (int k = 0; k < s->n_prior; k++) {
@@ -202,6 +142,6 @@ void cnn_energy_print_segments(const cnn_energy_session *s, FILE *out) {
     char b[48];
     fprintf(out, "\nresumed run: %d segments; the earlier %d (ended: %s%s) trained %.3f s using %s J (%s), included "
                  "in the functional unit below; %.3f s between segments were not measured (not counted)\n",
-            s->n_prior + 1, s->n_prior, end_name(s->prior[s->n_prior - 1].ended), s->n_prior > 1 ? " last" : "", t,
-            cnn_energy_fmt_ju(b, sizeof b, j, u), cnn_provenance_name(p), gaps_s(s, &cur));
+            s->n_prior + 1, s->n_prior, cnn_energy_segment_end_name(s->prior[s->n_prior - 1].ended), s->n_prior > 1 ? " last" : "", t,
+            cnn_energy_fmt_ju(b, sizeof b, j, u), cnn_provenance_name(p), cnn_energy_segments_gap_s(s->prior, s->n_prior, &cur));
 }

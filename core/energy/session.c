@@ -323,7 +323,8 @@ cnn_status cnn_energy_finish(cnn_energy_session *s, FILE *out, const char **run_
     CNN_TRY(cnn_impact_factors_from_options(&s->opt, s->hw.logical_cpus, s->hw.n_gpus, s->hw.gpu_name, &s->factors));
     double train_s = s->acc.train.t1 - s->acc.train.t0;
     cnn_impacts_compute(&s->factors, s->acc.train.total_j, train_s, &s->run_impacts);
-    cnn_energy_fu_compute(s); // this session's part plus the earlier segments' (cnn-train resume)
+    // this session's part plus the earlier segments' (cnn-train resume)
+    cnn_energy_fu_compute(&s->acc, s->info, s->n_meters, s->prior, s->n_prior, &s->fu);
     s->impacts_fu = s->acc.target_reached;
     cnn_impacts_compute(&s->factors, s->fu.total_j, s->fu.time_s, &s->impacts);
     cnn_status st = cnn_energy_write_record(s);

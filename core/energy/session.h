@@ -3,31 +3,23 @@
 #ifndef CNN_ENERGY_SESSION_H
 #define CNN_ENERGY_SESSION_H
 
-#include "core/energy/accounting.h"
+#include "core/energy/accounting/accounting.h"
 #include "core/energy/common/files.h"
 #include "core/energy/energy.h"
-#include "core/energy/impacts.h"
+#include "core/energy/accounting/impacts.h"
 #include "core/energy/common/json.h"
 #include "core/energy/meters/platform.h"
 #include "core/energy/meters/sampler.h"
 #include "core/energy/record_dir.h"
-#include "core/energy/repeats.h"
+#include "core/energy/accounting/overhead.h"
+#include "core/energy/accounting/repeats.h"
+#include "core/energy/accounting/segments.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define CNN_ENERGY_MAX_NOTES 16
-
-// The functional unit's time and energy: this session's part (to the target, or the whole training window when
-// it was not reached) plus the earlier segments' (cnn-train resume); bounds add, the weakest provenance wins.
-typedef struct {
-    double time_s;
-    double j[CNN_ENERGY_MAX_METERS], u[CNN_ENERGY_MAX_METERS]; // this session's meters (earlier segments' meters
-                                                               // of the same name added)
-    double total_j, total_u;
-    cnn_provenance prov;
-} cnn_energy_fu;
 
 struct cnn_energy_session {
     cnn_energy_options opt;
@@ -121,21 +113,13 @@ void cnn_energy_fill_run_json(FILE *f, const void *ctx); // run.json (record_jso
 void cnn_energy_print_summary(const cnn_energy_session *s, FILE *out);
 // An energy with its half-width as the terminal prints it ("12.34 ± 0.56", "3.1..4.9", "<= 0.41"; summary.c).
 const char *cnn_energy_fmt_ju(char *buf, size_t len, double j, double u);
-// The training time the sampler's overhead is measured against: the first run's start to the last run's end.
-double cnn_energy_sampled_training_s(const cnn_energy_session *s);
-// The hook's overhead over the training span, in % of it: the sampler thread's CPU time at its steady rate
-// over that span (its CPU time x span / its life) plus the marks' time; NAN without a training span.
-double cnn_energy_overhead_pct(const cnn_energy_session *s);
 // The repeats' section of the summary (repeats_summary.c): nothing for a single run.
 void cnn_energy_print_repeats(const cnn_energy_session *s, FILE *out);
 // run.json's "repeats" section (repeats_json.c).
 void cnn_energy_jw_repeats(cnn_json_writer *w, const cnn_energy_session *s);
-// How many back-to-back repeats bring an energy j ± u taking time_s under 2% with >= 10 s of windows (-1: unknown).
-int cnn_energy_repeats_needed(double j, double u, double time_s);
 
-// Segments of a resumed run (segments.c): the functional unit's figures with the earlier segments added, run.json's
-// "segments" section and the summary's line about them (nothing for a run that was not resumed).
-void cnn_energy_fu_compute(cnn_energy_session *s);
+// Segments of a resumed run (segments.c): run.json's "segments" section and the summary's line about them
+// (nothing for a run that was not resumed).
 void cnn_energy_jw_segments(cnn_json_writer *w, const cnn_energy_session *s);
 void cnn_energy_print_segments(const cnn_energy_session *s, FILE *out);
 

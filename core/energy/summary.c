@@ -191,14 +191,6 @@ static void print_steps(const cnn_energy_session *s, FILE *out) {
                 fmt_ju(b2, sizeof b2, st->cum_total_j, st->cum_total_u));
 }
 
-// How many back-to-back repeats bring the energy's relative uncertainty under 2% with windows of >= 10 s in total.
-int cnn_energy_repeats_needed(double j, double u, double time_s) {
-    if (!(j > 0) || !isfinite(u)) return -1;
-    double n = ceil((u / j) / 0.02);
-    if (time_s > 0 && n * time_s < 10.0) n = ceil(10.0 / time_s);
-    return n < 1 ? 1 : n > 1e6 ? 1000000 : (int)n;
-}
-
 static void print_functional_unit(const cnn_energy_session *s, FILE *out) {
     const cnn_energy_accounting *a = &s->acc;
     const char *tprov;
@@ -257,8 +249,9 @@ static void print_impacts(const cnn_energy_session *s, FILE *out) {
 }
 
 static void print_sampler(const cnn_energy_session *s, FILE *out) {
-    double train_s = cnn_energy_sampled_training_s(s);
-    const double over = cnn_energy_overhead_pct(s), life_s = s->t_stop - s->sampler_t0;
+    double train_s = cnn_energy_sampled_training_s(&s->acc, &s->rep);
+    const double life_s = s->t_stop - s->sampler_t0;
+    const double over = cnn_energy_overhead_pct(train_s, life_s, s->thread_cpu_s, s->mark_s);
     fprintf(out, "\nsampler: %ld meter reads, %ld window marks (mean %.2f us, longest %.1f us); overhead %.3f%% of "
                  "the training time (sampler thread CPU %.1f ms over its %.2f s, marks %.3f ms, training %.2f s)%s\n",
             s->reads, s->marks, s->marks ? 1e6 * s->mark_s / (double)s->marks : 0.0, 1e6 * s->mark_max_s, over,

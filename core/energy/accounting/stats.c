@@ -1,5 +1,5 @@
 // Descriptive statistics over repeated runs (see stats.h).
-#include "core/energy/stats.h"
+#include "core/energy/accounting/stats.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 #ifndef CNN_ENERGY_ACCOUNTING_H
 #define CNN_ENERGY_ACCOUNTING_H
 
-#include "core/energy/energy.h"
+#include "core/energy/common/options.h"
 #include "core/energy/meters/meter.h"
 #include "core/energy/meters/series.h"
 
@@ -133,6 +133,9 @@ typedef struct {
 
 // Energy of every meter over [t0, t1] (interpolated at the edges), its bound and the resolution flags.
 void cnn_energy_window_compute(const cnn_energy_input *in, double t0, double t1, cnn_energy_window *w);
+
+// The mean power of every meter over [t0, t1] (t1 > t0) and its half-width, in W: the window's energy / its length.
+void cnn_energy_window_power(const cnn_energy_input *in, double t0, double t1, double *w, double *u);
 
 // Computes everything from the record. Allocates out->epochs and out->evals.
 cnn_status cnn_energy_account(const cnn_energy_input *in, cnn_energy_accounting *out);

@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-#include "core/energy/accounting.h"
-#include "core/energy/stats.h"
+#include "core/energy/accounting/accounting.h"
+#include "core/energy/accounting/stats.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,6 +43,9 @@ double cnn_energy_run_target_t(const cnn_energy_accounting *r);
 
 // How many of the runs needed exactly `epochs` epochs to reach the target.
 int cnn_energy_repeats_epochs_count(const cnn_energy_repeats *r, int epochs);
+
+// How many back-to-back repeats bring an energy j ± u taking time_s under 2% with >= 10 s of windows (-1: unknown).
+int cnn_energy_repeats_needed(double j, double u, double time_s);
 
 #ifdef __cplusplus
 }

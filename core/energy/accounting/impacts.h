@@ -6,7 +6,8 @@
 #ifndef CNN_ENERGY_IMPACTS_H
 #define CNN_ENERGY_IMPACTS_H
 
-#include "core/energy/energy.h"
+#include "core/energy/common/options.h"
+#include "core/status.h"
 
 #ifdef __cplusplus
 extern "C" {

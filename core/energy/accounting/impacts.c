@@ -1,5 +1,5 @@
 // Grid factors by country, default embodied figures, and the impact sums.
-#include "core/energy/impacts.h"
+#include "core/energy/accounting/impacts.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -1,10 +1,12 @@
 // The accounting: window energies, evaluations, accuracy steps, idle
 // baseline and the functional unit, computed from a recorded run.
-#include "core/energy/accounting.h"
+#include "core/energy/accounting/accounting.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/train_events.h"
 
 int cnn_energy_default_steps(double target, double *steps, int max) {
     static const double ladder[] = {0.5, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995};
@@ -34,6 +36,16 @@ void cnn_energy_window_compute(const cnn_energy_input *in, double t0, double t1,
         w->any_below_res |= w->below_res[m];
         w->total_j += w->j[m];
         w->total_u += w->u[m];
+    }
+}
+
+// The window's energy per meter divided by its length.
+void cnn_energy_window_power(const cnn_energy_input *in, double t0, double t1, double *w, double *u) {
+    cnn_energy_window win;
+    cnn_energy_window_compute(in, t0, t1, &win);
+    for (int m = 0; m < in->n_meters; m++) {
+        w[m] = win.j[m] / (t1 - t0);
+        u[m] = win.u[m] / (t1 - t0);
     }
 }
 
@@ -67,13 +79,10 @@ static void account_idle(const cnn_energy_input *in, cnn_energy_accounting *a) {
         return;
     }
     if (!(in->idle_t1 > in->idle_t0)) return;
-    cnn_energy_window w;
-    cnn_energy_window_compute(in, in->idle_t0, in->idle_t1, &w);
     a->idle_measured = 1;
     a->idle_s = in->idle_t1 - in->idle_t0;
+    cnn_energy_window_power(in, in->idle_t0, in->idle_t1, a->idle_w, a->idle_u_w);
     for (int m = 0; m < in->n_meters; m++) {
-        a->idle_w[m] = w.j[m] / a->idle_s;
-        a->idle_u_w[m] = w.u[m] / a->idle_s;
         a->idle_total_w += a->idle_w[m];
         a->idle_total_u_w += a->idle_u_w[m];
     }

@@ -1,6 +1,6 @@
 // Repeated runs in one session: per-run accountings, the spanning window
 // and the statistics across runs (see repeats.h, docs/ENERGY.md "Repeats").
-#include "core/energy/repeats.h"
+#include "core/energy/accounting/repeats.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -121,4 +121,12 @@ cnn_status cnn_energy_repeats_account(const cnn_energy_input *in, const uint64_t
     account_stats(in, out);
     account_span(in, out);
     return CNN_OK;
+}
+
+// How many back-to-back repeats bring the energy's relative uncertainty under 2% with windows of >= 10 s in total.
+int cnn_energy_repeats_needed(double j, double u, double time_s) {
+    if (!(j > 0) || !isfinite(u)) return -1;
+    double n = ceil((u / j) / 0.02);
+    if (time_s > 0 && n * time_s < 10.0) n = ceil(10.0 / time_s);
+    return n < 1 ? 1 : n > 1e6 ? 1000000 : (int)n;
 }
