@@ -1,11 +1,12 @@
-// The run's emissions.csv in CodeCarbon 3.x's format, from the session
-// (internal to core/energy; the format itself is codecarbon.c's).
+// The run's emissions.csv in CodeCarbon 3.x's format, from the session's
+// result (internal to core/energy; the format itself is codecarbon.c's).
 #ifndef CNN_ENERGY_EMISSIONS_CSV_H
 #define CNN_ENERGY_EMISSIONS_CSV_H
 
 #include <stdio.h>
 
-#include "core/energy/session.h"
+#include "core/energy/common/notes.h"
+#include "core/energy/result/result.h"
 
 // Watts per GB of installed RAM when no RAPL dram domain measures it: 3 W for
 // every 8 GB of DDR3/DDR4 (docs/ENERGY.md: the RAM estimate).
@@ -13,7 +14,7 @@
 
 // Writes the header and this run's row to f (the run directory's
 // emissions.csv) and appends the row to the parent directory's
-// emissions.csv; a row that cannot be appended is a note, not an error.
-void cnn_energy_emissions_csv(FILE *f, const cnn_energy_session *s);
+// emissions.csv; a row that cannot be appended is a note (added to notes), not an error.
+void cnn_energy_emissions_csv(FILE *f, const cnn_energy_result *res, cnn_energy_notes *notes);
 
 #endif

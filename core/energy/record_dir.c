@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/energy/session.h"
+#include "core/energy/common/files.h"
 
 // The names a record is made of: any of them means the directory holds (part of) a run's record.
 static const char *const record_names[] = {"run.json", "epochs.csv", "power.csv", "emissions.csv", "checkpoint.bin"};
@@ -111,5 +111,3 @@ cnn_status cnn_record_verify(const char *dir, const cnn_json *run) {
     }
     return CNN_OK;
 }
-
-const char *cnn_energy_run_dir(const cnn_energy_session *s) { return s ? s->run_dir : NULL; }

@@ -4,7 +4,7 @@
 // seconds since each run's own start.
 #include <math.h>
 
-#include "core/energy/session.h"
+#include "core/energy/record_json.h"
 
 static void jw_stats(cnn_json_writer *w, const char *key, const cnn_stats *st) {
     cnn_jw_object(w, key);
@@ -60,8 +60,8 @@ static void jw_run(cnn_json_writer *w, const cnn_energy_repeats *r, int i) {
     cnn_jw_end_object(w);
 }
 
-static void jw_summary(cnn_json_writer *w, const cnn_energy_session *s) {
-    const cnn_energy_repeats *r = &s->rep;
+static void jw_summary(cnn_json_writer *w, const cnn_energy_result *res) {
+    const cnn_energy_repeats *r = &res->rep;
     cnn_jw_object(w, "summary");
     cnn_jw_int(w, "runs", r->n);
     cnn_jw_int(w, "reached", r->n_reached);
@@ -94,16 +94,16 @@ static void jw_summary(cnn_json_writer *w, const cnn_energy_session *s) {
                                                         r->runs[0].target_time_s) : -1;
     if (need > 0) cnn_jw_int(w, "repeats_for_2_percent", need);
     else cnn_jw_null(w, "repeats_for_2_percent");
-    cnn_jw_string(w, "provenance", cnn_provenance_name(s->acc.total_prov));
+    cnn_jw_string(w, "provenance", cnn_provenance_name(res->acc.total_prov));
     cnn_jw_end_object(w);
 }
 
-void cnn_energy_jw_repeats(cnn_json_writer *w, const cnn_energy_session *s) {
-    const cnn_energy_repeats *r = &s->rep;
+void cnn_energy_jw_repeats(cnn_json_writer *w, const cnn_energy_result *res) {
+    const cnn_energy_repeats *r = &res->rep;
     cnn_jw_object(w, "repeats");
     cnn_jw_array(w, "runs");
     for (int i = 0; i < r->n; i++) jw_run(w, r, i);
     cnn_jw_end_array(w);
-    jw_summary(w, s);
+    jw_summary(w, res);
     cnn_jw_end_object(w);
 }

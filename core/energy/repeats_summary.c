@@ -5,13 +5,13 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/energy/session.h"
+#include "core/energy/summary.h"
 
-static void print_runs(const cnn_energy_session *s, FILE *out) {
-    const cnn_energy_repeats *r = &s->rep;
+static void print_runs(const cnn_energy_result *res, FILE *out) {
+    const cnn_energy_repeats *r = &res->rep;
     char b[64];
     fprintf(out, "\nrepeats: %d runs to test accuracy >= %g, back to back in one process (J, %s)\n", r->n,
-            s->cfg.target_acc, cnn_provenance_name(s->acc.total_prov));
+            res->cfg.target_acc, cnn_provenance_name(res->acc.total_prov));
     fprintf(out, "  run        seed epochs   time_s   energy to target");
     for (int k = 0; k < r->runs[0].n_steps; k++) fprintf(out, " %16g", r->runs[0].steps[k].threshold);
     fprintf(out, "\n");
@@ -56,12 +56,12 @@ static void print_stat(FILE *out, const char *name, const cnn_stats *st, const c
     fprintf(out, "\n");
 }
 
-static void print_energy_mean(const cnn_energy_session *s, FILE *out) {
-    const cnn_energy_repeats *r = &s->rep;
+static void print_energy_mean(const cnn_energy_result *res, FILE *out) {
+    const cnn_energy_repeats *r = &res->rep;
     char b[64];
     if (r->n_reached == 0) return;
     fprintf(out, "  energy to target, mean per run: %s J (%s)\n    %s",
-            cnn_energy_fmt_ju(b, sizeof b, r->mean_j, r->mean_u), cnn_provenance_name(s->acc.total_prov),
+            cnn_energy_fmt_ju(b, sizeof b, r->mean_j, r->mean_u), cnn_provenance_name(res->acc.total_prov),
             r->mean_method);
     if (r->all_reached)
         fprintf(out, "\n    (%.4g s, %s J in all; it includes %.3g J between the runs: ending one, starting the "
@@ -81,8 +81,8 @@ static void print_epochs_hist(const cnn_energy_repeats *r, FILE *out) {
     fprintf(out, "\n");
 }
 
-static void print_resolution(const cnn_energy_session *s, FILE *out) {
-    const cnn_energy_repeats *r = &s->rep;
+static void print_resolution(const cnn_energy_result *res, FILE *out) {
+    const cnn_energy_repeats *r = &res->rep;
     const cnn_energy_accounting *a = &r->runs[0];
     if (!a->target_reached) return;
     double rel1 = a->target_total_u / a->target_total_j, reln = r->mean_u / r->mean_j;
@@ -93,10 +93,10 @@ static void print_resolution(const cnn_energy_session *s, FILE *out) {
                 reln < 0.02 ? " (under 2%); " : "; ", need);
 }
 
-void cnn_energy_print_repeats(const cnn_energy_session *s, FILE *out) {
-    const cnn_energy_repeats *r = &s->rep;
+void cnn_energy_print_repeats(const cnn_energy_result *res, FILE *out) {
+    const cnn_energy_repeats *r = &res->rep;
     if (r->n < 2) return;
-    print_runs(s, out);
+    print_runs(res, out);
     fprintf(out, "\nacross runs (mean, median, sample standard deviation, 95%% confidence interval of the mean, "
                  "Student t):\n");
     double u_run = 0;
@@ -104,8 +104,8 @@ void cnn_energy_print_repeats(const cnn_energy_session *s, FILE *out) {
     u_run = r->n_reached ? u_run / r->n_reached : NAN;
     print_stat(out, "time to target", &r->time_s, " s", NAN);
     print_stat(out, "energy to target", &r->energy_j, " J", u_run);
-    print_energy_mean(s, out);
-    print_resolution(s, out);
+    print_energy_mean(res, out);
+    print_resolution(res, out);
     print_stat(out, "epochs to target", &r->epochs, "", NAN);
     print_epochs_hist(r, out);
     for (int k = 0; k < r->runs[0].n_steps; k++) {

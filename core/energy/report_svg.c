@@ -14,9 +14,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/energy/common/files.h"
 #include "core/energy/energy.h"
+#include "core/energy/record_dir.h"
 #include "core/energy/report_svg.h"
-#include "core/energy/session.h"
 
 #define W CNN_SVG_W
 #define H CNN_SVG_H

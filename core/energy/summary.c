@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/energy/session.h"
+#include "core/energy/summary.h"
 
 // The number of significant digits an energy with half-width u supports (2 for u's own digits, at most 4).
 static int sig_digits(double j, double u) {
@@ -49,47 +49,47 @@ static const char *short_prov(cnn_provenance p) {
     return "estimated";
 }
 
-static void meter_header(const cnn_energy_session *s, FILE *out, int with_total) {
-    for (int m = 0; m < s->n_meters; m++) fprintf(out, " %16.16s", s->info[m].name);
+static void meter_header(const cnn_energy_result *res, FILE *out, int with_total) {
+    for (int m = 0; m < res->n_meters; m++) fprintf(out, " %16.16s", res->info[m].name);
     if (with_total) fprintf(out, " %16s", "total");
 }
 
-static void prov_header(const cnn_energy_session *s, FILE *out, int with_total) {
-    for (int m = 0; m < s->n_meters; m++) fprintf(out, " %16s", short_prov(s->info[m].prov));
-    if (with_total) fprintf(out, " %16s", short_prov(s->acc.total_prov));
+static void prov_header(const cnn_energy_result *res, FILE *out, int with_total) {
+    for (int m = 0; m < res->n_meters; m++) fprintf(out, " %16s", short_prov(res->info[m].prov));
+    if (with_total) fprintf(out, " %16s", short_prov(res->acc.total_prov));
 }
 
 
 #define W 16 // width of an energy column
 
-static void print_meters(const cnn_energy_session *s, FILE *out) {
-    const cnn_energy_accounting *a = &s->acc;
+static void print_meters(const cnn_energy_result *res, FILE *out) {
+    const cnn_energy_accounting *a = &res->acc;
     char b1[48];
     fprintf(out, "\n== energy ==\n");
     fprintf(out, "meters:\n");
-    for (int m = 0; m < s->n_meters; m++) {
-        const cnn_meter_info *mi = &s->info[m];
+    for (int m = 0; m < res->n_meters; m++) {
+        const cnn_meter_info *mi = &res->info[m];
         fprintf(out, "  %-16s %-16s %s; updates every %g ms", mi->name, cnn_provenance_name(mi->prov), mi->device,
                 1000.0 * mi->update_period_s);
         if (mi->resolution_j > 0) fprintf(out, ", resolution %g J", mi->resolution_j);
         fprintf(out, "\n                   %s\n", mi->method);
     }
-    if (s->n_meters == 0) fprintf(out, "  (none: no energy is measured)\n");
-    for (int i = 0; i < s->n_notes; i++) fprintf(out, "note: %s\n", s->notes[i]);
+    if (res->n_meters == 0) fprintf(out, "  (none: no energy is measured)\n");
+    for (int i = 0; i < res->notes.n; i++) fprintf(out, "note: %s\n", res->notes.text[i]);
     if (a->idle_measured) {
-        if (!strcmp(s->idle_source, "cached"))
+        if (!strcmp(res->idle_source, "cached"))
             fprintf(out, "idle baseline of the machine (before the backend opened the device), cached from %s (%.1f h "
-                         "old, measured over %.2f s):", s->idle_cached_utc, s->idle_cache_age_s / 3600.0, a->idle_s);
+                         "old, measured over %.2f s):", res->idle_cached_utc, res->idle_cache_age_s / 3600.0, a->idle_s);
         else
             fprintf(out, "idle baseline of the machine (before the backend opened the device), measured now over "
                          "%.2f s:", a->idle_s);
-        for (int m = 0; m < s->n_meters; m++)
-            fprintf(out, " %s %s W;", s->info[m].name, fmt_ju(b1, sizeof b1, a->idle_w[m], a->idle_u_w[m]));
+        for (int m = 0; m < res->n_meters; m++)
+            fprintf(out, " %s %s W;", res->info[m].name, fmt_ju(b1, sizeof b1, a->idle_w[m], a->idle_u_w[m]));
         fprintf(out, " total %s W (%s)\n", fmt_ju(b1, sizeof b1, a->idle_total_w, a->idle_total_u_w),
                 cnn_provenance_name(a->total_prov));
         double cw = 0, cu = 0;
-        for (int m = 0; s->ctx_known && m < s->n_meters; m++) cw += s->ctx_w[m], cu += s->ctx_u[m];
-        if (s->ctx_known)
+        for (int m = 0; res->ctx_known && m < res->n_meters; m++) cw += res->ctx_w[m], cu += res->ctx_u[m];
+        if (res->ctx_known)
             fprintf(out, "idle of the device with the backend's context open: total %s W (not subtracted)\n",
                     fmt_ju(b1, sizeof b1, cw, cu));
     } else {
@@ -97,45 +97,45 @@ static void print_meters(const cnn_energy_session *s, FILE *out) {
     }
 }
 
-static void print_epoch_row(const cnn_energy_session *s, FILE *out, const char *label, double dt,
+static void print_epoch_row(const cnn_energy_result *res, FILE *out, const char *label, double dt,
                             const cnn_energy_epoch_row *e, const cnn_energy_window *w, double above_j,
                             double above_u) {
     char b[48];
     fprintf(out, "%6s %9.3f", label, dt);
     if (e && e->has_eval) fprintf(out, " %10.4f %9.4f", e->last_eval.train_loss, e->last_eval.test_acc);
     else fprintf(out, " %10s %9s", e ? "-" : "", e ? "-" : "");
-    for (int m = 0; m < s->n_meters; m++) cell(out, W, fmt_ju(b, sizeof b, w->j[m], w->u[m]));
+    for (int m = 0; m < res->n_meters; m++) cell(out, W, fmt_ju(b, sizeof b, w->j[m], w->u[m]));
     cell(out, W, fmt_ju(b, sizeof b, w->total_j, w->total_u));
     cell(out, W, fmt_ju(b, sizeof b, above_j, above_u));
     fputc('\n', out);
 }
 
-static void print_epochs(const cnn_energy_session *s, FILE *out) {
-    const cnn_energy_accounting *a = &s->acc;
+static void print_epochs(const cnn_energy_result *res, FILE *out) {
+    const cnn_energy_accounting *a = &res->acc;
     fprintf(out, "\nenergy per epoch (J, value ± half-width of the interval the meters allow; a..b or <= b: the\n"
                  "meter only bounds a window shorter than its update period; <res: not bounded)\n");
     fprintf(out, "%6s %9s %10s %9s", "epoch", "time_s", "train_loss", "test_acc");
-    meter_header(s, out, 1);
+    meter_header(res, out, 1);
     fprintf(out, " %16s\n", "above idle");
     fprintf(out, "%6s %9s %10s %9s", "", "", "", "");
-    prov_header(s, out, 1);
+    prov_header(res, out, 1);
     fprintf(out, " %16s\n", short_prov(a->total_prov));
     for (int k = 0; k < a->n_epochs; k++) {
         const cnn_energy_epoch_row *e = &a->epochs[k];
         char label[16];
         snprintf(label, sizeof label, "%d", e->epoch);
-        print_epoch_row(s, out, label, e->w.t1 - e->w.t0, e, &e->w, e->above_idle_total_j, e->above_idle_total_u);
+        print_epoch_row(res, out, label, e->w.t1 - e->w.t0, e, &e->w, e->above_idle_total_j, e->above_idle_total_u);
     }
     double outside_s = a->train.t1 - a->train.t0;
     for (int k = 0; k < a->n_epochs; k++) outside_s -= a->epochs[k].w.t1 - a->epochs[k].w.t0;
     double oj = a->idle_measured ? a->outside.total_j - a->idle_total_w * outside_s : NAN;
     double ou = a->idle_measured ? a->outside.total_u + a->idle_total_u_w * outside_s : NAN;
-    print_epoch_row(s, out, "other", outside_s, NULL, &a->outside, oj, ou);
-    print_epoch_row(s, out, "total", a->train.t1 - a->train.t0, NULL, &a->train, a->above_idle_total_j,
+    print_epoch_row(res, out, "other", outside_s, NULL, &a->outside, oj, ou);
+    print_epoch_row(res, out, "total", a->train.t1 - a->train.t0, NULL, &a->train, a->above_idle_total_j,
                     a->above_idle_total_u);
     if (a->idle_measured)
         fprintf(out, "above idle: minus the machine's idle (before the device was opened, %s) %.1f W x duration\n",
-                s->idle_source, a->idle_total_w);
+                res->idle_source, a->idle_total_w);
 }
 
 // share = m / c and the half-width of the interval it can take given m ± um and c ± uc.
@@ -145,8 +145,8 @@ static double share_u(double m, double um, double c, double uc, double *share) {
     return fmax(hi - *share, *share - lo);
 }
 
-static void print_steps(const cnn_energy_session *s, FILE *out) {
-    const cnn_energy_accounting *a = &s->acc;
+static void print_steps(const cnn_energy_result *res, FILE *out) {
+    const cnn_energy_accounting *a = &res->acc;
     const char *tprov = cnn_provenance_name(a->total_prov);
     char b1[48], b2[48];
     fprintf(out, "\nenergy per accuracy step (at the first evaluation reaching it; J, %s)\n", tprov);
@@ -191,26 +191,26 @@ static void print_steps(const cnn_energy_session *s, FILE *out) {
                 fmt_ju(b2, sizeof b2, st->cum_total_j, st->cum_total_u));
 }
 
-static void print_functional_unit(const cnn_energy_session *s, FILE *out) {
-    const cnn_energy_accounting *a = &s->acc;
+static void print_functional_unit(const cnn_energy_result *res, FILE *out) {
+    const cnn_energy_accounting *a = &res->acc;
     const char *tprov;
     char b1[48];
     fprintf(out, "\nfunctional unit: ");
-    if (s->cfg.target_acc > 0)
-        fprintf(out, "train %s (%s) to test accuracy >= %g\n", s->dataset, s->model_desc, s->cfg.target_acc);
+    if (res->cfg.target_acc > 0)
+        fprintf(out, "train %s (%s) to test accuracy >= %g\n", res->dataset, res->model_desc, res->cfg.target_acc);
     else
-        fprintf(out, "train %s (%s) for %d epochs (no --target-acc)\n", s->dataset, s->model_desc,
-                s->have_result ? s->result.epochs : a->n_epochs);
-    const double *fj = s->fu.j, *fu = s->fu.u; // earlier segments included (cnn-train resume)
-    double ftotal = s->fu.total_j, futot = s->fu.total_u, ftime = s->fu.time_s;
-    tprov = cnn_provenance_name(s->fu.prov);
-    if (s->cfg.target_acc > 0 && !a->target_reached)
+        fprintf(out, "train %s (%s) for %d epochs (no --target-acc)\n", res->dataset, res->model_desc,
+                res->have_result ? res->result.epochs : a->n_epochs);
+    const double *fj = res->fu.j, *fu = res->fu.u; // earlier segments included (cnn-train resume)
+    double ftotal = res->fu.total_j, futot = res->fu.total_u, ftime = res->fu.time_s;
+    tprov = cnn_provenance_name(res->fu.prov);
+    if (res->cfg.target_acc > 0 && !a->target_reached)
         fprintf(out, "  target NOT reached: the figures below are for the whole run\n");
     fprintf(out, "  time%s      %.3f s\n", a->target_reached ? " to target  " : "            ", ftime);
     fprintf(out, "  energy%s    ", a->target_reached ? " to target" : "          ");
-    for (int m = 0; m < s->n_meters; m++)
-        fprintf(out, "%s %s J (%s); ", s->info[m].name, fmt_ju(b1, sizeof b1, fj[m], fu[m]),
-                cnn_provenance_name(s->info[m].prov));
+    for (int m = 0; m < res->n_meters; m++)
+        fprintf(out, "%s %s J (%s); ", res->info[m].name, fmt_ju(b1, sizeof b1, fj[m], fu[m]),
+                cnn_provenance_name(res->info[m].prov));
     fprintf(out, "total %s J = %.*g kWh (%s)\n", fmt_ju(b1, sizeof b1, ftotal, futot), sig_digits(ftotal, futot),
             ftotal / 3.6e6, tprov);
     if (!cnn_energy_resolved(ftotal, futot) || futot > 0.02 * ftotal) {
@@ -221,10 +221,10 @@ static void print_functional_unit(const cnn_energy_session *s, FILE *out) {
     }
 }
 
-static void print_impacts(const cnn_energy_session *s, FILE *out) {
-    const cnn_impact_factors *f = &s->factors;
-    const cnn_impacts *im = &s->impacts;
-    double ej = s->fu.total_j, eu = s->fu.total_u;
+static void print_impacts(const cnn_energy_result *res, FILE *out) {
+    const cnn_impact_factors *f = &res->factors;
+    const cnn_impacts *im = &res->impacts;
+    double ej = res->fu.total_j, eu = res->fu.total_u;
     int d = sig_digits(ej, eu); // impacts carry the precision of their energy
     fprintf(out, "\nimpacts, estimated (operational = energy x PUE x grid factor; embodied = hardware x share x "
                  "time / (AUR x lifetime)); operational to %d significant digits, as its energy:\n", d);
@@ -236,7 +236,7 @@ static void print_impacts(const cnn_energy_session *s, FILE *out) {
     fprintf(out, "  %-28s %14.*g %14.4g %14.*g\n", "abiotic depletion (kgSbeq)", d, im->operational.adp,
             im->embodied.adp, d, im->total.adp);
     fprintf(out, "factors:\n");
-    fprintf(out, "  energy %.*g kWh (%s) x PUE %.3g\n", d, im->energy_kwh, cnn_provenance_name(s->fu.prov), f->pue);
+    fprintf(out, "  energy %.*g kWh (%s) x PUE %.3g\n", d, im->energy_kwh, cnn_provenance_name(res->fu.prov), f->pue);
     fprintf(out, "  electricity %s (%s): %.4g kgCO2eq/kWh, %.4g MJ/kWh, %.4g kgSbeq/kWh\n    source: %s\n",
             f->grid_name, f->grid_code, f->grid.gwp, f->grid.pe, f->grid.adp, f->grid_source);
     for (int i = 0; i < f->n_devices; i++) {
@@ -248,27 +248,25 @@ static void print_impacts(const cnn_energy_session *s, FILE *out) {
             f->lifetime_years, im->life_share);
 }
 
-static void print_sampler(const cnn_energy_session *s, FILE *out) {
-    double train_s = cnn_energy_sampled_training_s(&s->acc, &s->rep);
-    const double life_s = s->t_stop - s->sampler_t0;
-    const double over = cnn_energy_overhead_pct(train_s, life_s, s->thread_cpu_s, s->mark_s);
+static void print_sampler(const cnn_energy_result *res, FILE *out) {
+    const double train_s = res->training_s, life_s = res->t_stop - res->sampler_t0, over = res->overhead_pct;
     fprintf(out, "\nsampler: %ld meter reads, %ld window marks (mean %.2f us, longest %.1f us); overhead %.3f%% of "
                  "the training time (sampler thread CPU %.1f ms over its %.2f s, marks %.3f ms, training %.2f s)%s\n",
-            s->reads, s->marks, s->marks ? 1e6 * s->mark_s / (double)s->marks : 0.0, 1e6 * s->mark_max_s, over,
-            1e3 * s->thread_cpu_s, life_s, 1e3 * s->mark_s, train_s,
+            res->reads, res->marks, res->marks ? 1e6 * res->mark_s / (double)res->marks : 0.0, 1e6 * res->mark_max_s, over,
+            1e3 * res->thread_cpu_s, life_s, 1e3 * res->mark_s, train_s,
             over >= 1.0 ? " -- above the 1% target: raise --power-interval-ms" : "");
     fprintf(out, "run record: %s (run.json, epochs.csv, power.csv, emissions.csv); plots: cnn-train report %s\n",
-            s->run_dir, s->run_dir);
+            res->run_dir, res->run_dir);
 }
 
-void cnn_energy_print_summary(const cnn_energy_session *s, FILE *out) {
-    print_meters(s, out);
-    print_epochs(s, out);
-    print_steps(s, out);
-    cnn_energy_print_segments(s, out);
-    print_functional_unit(s, out);
-    print_impacts(s, out);
-    cnn_energy_print_repeats(s, out);
-    print_sampler(s, out);
+void cnn_energy_print_summary(const cnn_energy_result *res, FILE *out) {
+    print_meters(res, out);
+    print_epochs(res, out);
+    print_steps(res, out);
+    cnn_energy_print_segments(res, out);
+    print_functional_unit(res, out);
+    print_impacts(res, out);
+    cnn_energy_print_repeats(res, out);
+    print_sampler(res, out);
     fflush(out);
 }
