@@ -16,7 +16,7 @@
 
 #include "core/energy/common/files.h"
 #include "core/energy/energy.h"
-#include "core/energy/record_dir.h"
+#include "core/energy/record/record_dir.h"
 #include "core/energy/report_svg.h"
 
 #define W CNN_SVG_W

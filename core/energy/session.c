@@ -13,8 +13,8 @@
 
 #include "core/clock.h"
 #include "core/energy/accounting/overhead.h"
-#include "core/energy/record.h"
-#include "core/energy/record_dir.h"
+#include "core/energy/record/record.h"
+#include "core/energy/record/record_dir.h"
 #include "core/energy/session.h"
 #include "core/energy/summary.h"
 

@@ -2,7 +2,7 @@
 // watts, joules, provenance) and emissions.csv (CodeCarbon's columns), and
 // the order in which the record is written (run.json, by record_json.c,
 // last). Each file is written to a temporary name and renamed into place.
-#include "core/energy/record.h"
+#include "core/energy/record/record.h"
 
 #include <errno.h>
 #include <math.h>
@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "core/energy/common/files.h"
-#include "core/energy/emissions_csv.h"
-#include "core/energy/record_json.h"
+#include "core/energy/record/emissions_csv.h"
+#include "core/energy/record/record_json.h"
 
 // Seconds since the start of training.
 static double rel(const cnn_energy_result *res, double t) { return t - res->acc.train.t0; }

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/energy/record_json.h"
+#include "core/energy/record/record_json.h"
 
 #ifndef CNN_VERSION
 #define CNN_VERSION "dev"
@@ -353,7 +353,7 @@ static void jw_functional_unit(cnn_json_writer *w, const cnn_energy_result *res)
                  res->have_result ? res->result.epochs : a->n_epochs);
     cnn_jw_string(w, "description", desc);
     cnn_jw_bool(w, "reached", a->target_reached);
-    cnn_jw_int(w, "segments", res->n_prior + 1); // earlier segments' time and energy are included (segments.c)
+    cnn_jw_int(w, "segments", res->n_prior + 1); // earlier segments' time and energy are included (accounting/segments.c)
     cnn_jw_number(w, "time_s", res->fu.time_s);
     jw_energy(w, res, "energy", res->fu.j, res->fu.u, "total", res->fu.total_j, res->fu.total_u);
     cnn_jw_number(w, "energy_kwh", res->impacts.energy_kwh);

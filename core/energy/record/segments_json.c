@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "core/energy/record_json.h"
+#include "core/energy/record/record_json.h"
 
 static void signal_name(int sig, char *buf, size_t len) {
     snprintf(buf, len, "%s", sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "");

@@ -6,7 +6,7 @@
 
 #include "core/energy/common/json.h"
 #include "core/energy/common/notes.h"
-#include "core/energy/record_dir.h"
+#include "core/energy/record/record_dir.h"
 #include "core/energy/result/result.h"
 
 #ifdef __cplusplus

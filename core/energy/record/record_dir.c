@@ -1,5 +1,5 @@
 // The run directory: one run's, locked while it runs, its record checked as a whole.
-#include "core/energy/record_dir.h"
+#include "core/energy/record/record_dir.h"
 
 #include <errno.h>
 #include <fcntl.h>

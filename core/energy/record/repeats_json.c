@@ -4,7 +4,7 @@
 // seconds since each run's own start.
 #include <math.h>
 
-#include "core/energy/record_json.h"
+#include "core/energy/record/record_json.h"
 
 static void jw_stats(cnn_json_writer *w, const char *key, const cnn_stats *st) {
     cnn_jw_object(w, key);

@@ -1,5 +1,5 @@
 // The session's figures as one CodeCarbon 3.x row (docs/ENERGY.md, emissions.csv).
-#include "core/energy/emissions_csv.h"
+#include "core/energy/record/emissions_csv.h"
 
 #include <libgen.h>
 #include <math.h>
@@ -8,7 +8,7 @@
 #include <sys/sysinfo.h>
 #include <time.h>
 
-#include "core/energy/codecarbon.h"
+#include "core/energy/record/codecarbon.h"
 
 #ifdef __VERSION__
 #define CNN_COMPILER "C11, compiler " __VERSION__

@@ -1,7 +1,7 @@
 // emissions.csv as CodeCarbon 3.x writes it: column names and order from its
 // EmissionsData (codecarbon/output_methods/emissions_data.py, version
 // CNN_CODECARBON_SCHEMA_VERSION); tests/codecarbon_schema_3.x.csv keeps a copy.
-#include "core/energy/codecarbon.h"
+#include "core/energy/record/codecarbon.h"
 
 #include <errno.h>
 #include <fcntl.h>
