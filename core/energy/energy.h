@@ -26,6 +26,7 @@
 
 #include "core/energy/accounting/segment.h"
 #include "core/energy/common/options.h"
+#include "core/energy/report/render.h"
 #include "core/status.h"
 #include "core/train_events.h"
 
@@ -91,15 +92,6 @@ const char *cnn_energy_run_dir(const cnn_energy_session *s);
 // After cnn_energy_finish: one line with the energy (and climate impact) to
 // the target, or of the whole run, and the run directory (cnn-train --quiet).
 void cnn_energy_print_brief(const cnn_energy_session *s, FILE *out);
-
-// cnn-train report DIR: reads DIR/run.json and DIR/power.csv and writes
-// the SVG plots (power.svg, accuracy_energy.svg, step_energy.svg) into DIR.
-// Says what it wrote on `log` unless NULL.
-cnn_status cnn_report_render(const char *run_dir, FILE *log);
-// The same with options: hide_idle drops the idle baseline's segment from power.svg (report --no-idle).
-cnn_status cnn_report_render_opts(const char *run_dir, int hide_idle, FILE *log, int *n_plots);
-// The same, also giving the number of plots written.
-cnn_status cnn_report_render_count(const char *run_dir, FILE *log, int *n_plots);
 
 #ifdef __cplusplus
 }

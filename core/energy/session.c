@@ -16,7 +16,7 @@
 #include "core/energy/record/record.h"
 #include "core/energy/record/record_dir.h"
 #include "core/energy/session.h"
-#include "core/energy/summary.h"
+#include "core/energy/report/summary.h"
 
 static void make_run_id(char *buf, size_t len) {
     unsigned char b[16];

@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 
 #include "core/energy/common/files.h"
-#include "core/energy/energy.h"
 #include "core/energy/record/record_dir.h"
-#include "core/energy/report_svg.h"
+#include "core/energy/report/render.h"
+#include "core/energy/report/report_svg.h"
 
 #define W CNN_SVG_W
 #define H CNN_SVG_H

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/energy/report_svg.h"
+#include "core/energy/report/report_svg.h"
 
 #define W CNN_SVG_W
 #define H CNN_SVG_H

@@ -1,6 +1,7 @@
 // The summary's line about the earlier segments of a resumed run (nothing
 // for a run that was not resumed).
-#include "core/energy/summary.h"
+#include "core/energy/report/format.h"
+#include "core/energy/report/segments_summary.h"
 
 void cnn_energy_print_segments(const cnn_energy_result *res, FILE *out) {
     if (res->n_prior == 0) return;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/energy/report_svg.h"
+#include "core/energy/report/report_svg.h"
 
 #define W CNN_SVG_W
 #define H CNN_SVG_H

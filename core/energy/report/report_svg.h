@@ -1,4 +1,4 @@
-// Internals of `cnn-train report` (core/energy/report_*.c): the SVG frame,
+// Internals of `cnn-train report` (core/energy/report/report_*.c): the SVG frame,
 // axes, an in-figure legend and the caption that names the run, shared by
 // every plot; and the power.csv reader.
 #ifndef CNN_ENERGY_REPORT_SVG_H

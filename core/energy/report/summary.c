@@ -1,10 +1,14 @@
 // The end-of-run summary in the terminal: meters, idle baseline, energy per
 // epoch, energy per accuracy step, the functional unit and its impacts
 // with every factor. Every energy figure is labelled with its provenance.
+#include "core/energy/report/summary.h"
+
 #include <math.h>
 #include <string.h>
 
-#include "core/energy/summary.h"
+#include "core/energy/report/format.h"
+#include "core/energy/report/repeats_summary.h"
+#include "core/energy/report/segments_summary.h"
 
 // The number of significant digits an energy with half-width u supports (2 for u's own digits, at most 4).
 static int sig_digits(double j, double u) {
@@ -12,26 +16,6 @@ static int sig_digits(double j, double u) {
     int d = (int)floor(log10(fabs(j))) - (int)floor(log10(u)) + 2;
     return d < 1 ? 1 : d > 4 ? 4 : d;
 }
-
-// Formats an energy with its uncertainty: "0" for an empty window, "12.34 ± 0.56" when u is under 10%
-// of the value, else the interval the meter allows ("3.1..4.9", or "<= 0.41"
-// when it may be zero), "<res" when unbounded; never a negative number (an
-// above-idle figure below zero by more than its uncertainty reads "below idle").
-static const char *fmt_ju(char *buf, size_t len, double j, double u) {
-    if (!isfinite(j)) snprintf(buf, len, "-");
-    else if (!isfinite(u)) snprintf(buf, len, "<res");
-    else if (j == 0 && u == 0) snprintf(buf, len, "0"); // exactly nothing (an empty window)
-    else if (cnn_energy_resolved(j, u) && j > 0) {
-        int dec = u > 0 ? 1 - (int)floor(log10(u)) : 2;
-        dec = dec < 0 ? 0 : dec > 4 ? 4 : dec;
-        snprintf(buf, len, "%.*f ± %.*f", dec, j, dec, u);
-    } else if (j + u <= 0) snprintf(buf, len, "below idle");
-    else if (j - u <= 0) snprintf(buf, len, "<= %.2g", j + u);
-    else snprintf(buf, len, "%.3g..%.3g", j - u, j + u);
-    return buf;
-}
-
-const char *cnn_energy_fmt_ju(char *buf, size_t len, double j, double u) { return fmt_ju(buf, len, j, u); }
 
 // Prints str right-aligned in width display columns (± is two bytes, one column).
 static void cell(FILE *out, int width, const char *str) {
@@ -84,14 +68,14 @@ static void print_meters(const cnn_energy_result *res, FILE *out) {
             fprintf(out, "idle baseline of the machine (before the backend opened the device), measured now over "
                          "%.2f s:", a->idle_s);
         for (int m = 0; m < res->n_meters; m++)
-            fprintf(out, " %s %s W;", res->info[m].name, fmt_ju(b1, sizeof b1, a->idle_w[m], a->idle_u_w[m]));
-        fprintf(out, " total %s W (%s)\n", fmt_ju(b1, sizeof b1, a->idle_total_w, a->idle_total_u_w),
+            fprintf(out, " %s %s W;", res->info[m].name, cnn_energy_fmt_ju(b1, sizeof b1, a->idle_w[m], a->idle_u_w[m]));
+        fprintf(out, " total %s W (%s)\n", cnn_energy_fmt_ju(b1, sizeof b1, a->idle_total_w, a->idle_total_u_w),
                 cnn_provenance_name(a->total_prov));
         double cw = 0, cu = 0;
         for (int m = 0; res->ctx_known && m < res->n_meters; m++) cw += res->ctx_w[m], cu += res->ctx_u[m];
         if (res->ctx_known)
             fprintf(out, "idle of the device with the backend's context open: total %s W (not subtracted)\n",
-                    fmt_ju(b1, sizeof b1, cw, cu));
+                    cnn_energy_fmt_ju(b1, sizeof b1, cw, cu));
     } else {
         fprintf(out, "idle baseline: not measured (--idle-seconds 0): no energy above idle\n");
     }
@@ -104,9 +88,9 @@ static void print_epoch_row(const cnn_energy_result *res, FILE *out, const char 
     fprintf(out, "%6s %9.3f", label, dt);
     if (e && e->has_eval) fprintf(out, " %10.4f %9.4f", e->last_eval.train_loss, e->last_eval.test_acc);
     else fprintf(out, " %10s %9s", e ? "-" : "", e ? "-" : "");
-    for (int m = 0; m < res->n_meters; m++) cell(out, W, fmt_ju(b, sizeof b, w->j[m], w->u[m]));
-    cell(out, W, fmt_ju(b, sizeof b, w->total_j, w->total_u));
-    cell(out, W, fmt_ju(b, sizeof b, above_j, above_u));
+    for (int m = 0; m < res->n_meters; m++) cell(out, W, cnn_energy_fmt_ju(b, sizeof b, w->j[m], w->u[m]));
+    cell(out, W, cnn_energy_fmt_ju(b, sizeof b, w->total_j, w->total_u));
+    cell(out, W, cnn_energy_fmt_ju(b, sizeof b, above_j, above_u));
     fputc('\n', out);
 }
 
@@ -165,8 +149,8 @@ static void print_steps(const cnn_energy_result *res, FILE *out) {
         else snprintf(shb, sizeof shb, "unresolved");
         fprintf(out, "%7.4g %6d %8ld %9.3f %9.4f", st->threshold, st->eval.epoch, st->eval.step, st->elapsed_s,
                 st->eval.test_acc);
-        cell(out, 18, fmt_ju(b1, sizeof b1, st->cum_total_j, st->cum_total_u));
-        cell(out, 18, fmt_ju(b2, sizeof b2, st->marginal_total_j, st->marginal_total_u));
+        cell(out, 18, cnn_energy_fmt_ju(b1, sizeof b1, st->cum_total_j, st->cum_total_u));
+        cell(out, 18, cnn_energy_fmt_ju(b2, sizeof b2, st->marginal_total_j, st->marginal_total_u));
         fprintf(out, " %12s%s\n", shb, st->same_eval_as_previous ? "  (same evaluation as the step before)" : "");
     }
     if (a->last_step_index < 0) {
@@ -182,13 +166,13 @@ static void print_steps(const cnn_energy_result *res, FILE *out) {
     else if (cnn_energy_resolved(a->last_step_share, a->last_step_share_u))
         fprintf(out, "the last step (%.4g -> %.4g) took %.1f%% ± %.1f%% of the energy spent to reach %.4g (%s J of %s J, %s)\n",
                 from, st->threshold, 100.0 * a->last_step_share, 100.0 * a->last_step_share_u, st->threshold,
-                fmt_ju(b1, sizeof b1, st->marginal_total_j, st->marginal_total_u),
-                fmt_ju(b2, sizeof b2, st->cum_total_j, st->cum_total_u), tprov);
+                cnn_energy_fmt_ju(b1, sizeof b1, st->marginal_total_j, st->marginal_total_u),
+                cnn_energy_fmt_ju(b2, sizeof b2, st->cum_total_j, st->cum_total_u), tprov);
     else
         fprintf(out, "the last step's (%.4g -> %.4g) share of the energy is not resolved (%s J of %s J): its windows "
                      "are too short for the meter; --repeat N resolves it\n",
-                from, st->threshold, fmt_ju(b1, sizeof b1, st->marginal_total_j, st->marginal_total_u),
-                fmt_ju(b2, sizeof b2, st->cum_total_j, st->cum_total_u));
+                from, st->threshold, cnn_energy_fmt_ju(b1, sizeof b1, st->marginal_total_j, st->marginal_total_u),
+                cnn_energy_fmt_ju(b2, sizeof b2, st->cum_total_j, st->cum_total_u));
 }
 
 static void print_functional_unit(const cnn_energy_result *res, FILE *out) {
@@ -209,9 +193,9 @@ static void print_functional_unit(const cnn_energy_result *res, FILE *out) {
     fprintf(out, "  time%s      %.3f s\n", a->target_reached ? " to target  " : "            ", ftime);
     fprintf(out, "  energy%s    ", a->target_reached ? " to target" : "          ");
     for (int m = 0; m < res->n_meters; m++)
-        fprintf(out, "%s %s J (%s); ", res->info[m].name, fmt_ju(b1, sizeof b1, fj[m], fu[m]),
+        fprintf(out, "%s %s J (%s); ", res->info[m].name, cnn_energy_fmt_ju(b1, sizeof b1, fj[m], fu[m]),
                 cnn_provenance_name(res->info[m].prov));
-    fprintf(out, "total %s J = %.*g kWh (%s)\n", fmt_ju(b1, sizeof b1, ftotal, futot), sig_digits(ftotal, futot),
+    fprintf(out, "total %s J = %.*g kWh (%s)\n", cnn_energy_fmt_ju(b1, sizeof b1, ftotal, futot), sig_digits(ftotal, futot),
             ftotal / 3.6e6, tprov);
     if (!cnn_energy_resolved(ftotal, futot) || futot > 0.02 * ftotal) {
         int n = cnn_energy_repeats_needed(ftotal, futot, ftime);

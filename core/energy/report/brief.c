@@ -1,5 +1,5 @@
 // The one-line energy summary of cnn-train --quiet.
-#include "core/energy/summary.h"
+#include "core/energy/report/summary.h"
 
 // The functional unit's energy and climate impact (or the whole run's), and where the record is.
 void cnn_energy_print_result_brief(const cnn_energy_result *res, FILE *out) {

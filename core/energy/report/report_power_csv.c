@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/energy/report_svg.h"
+#include "core/energy/report/report_svg.h"
 
 #define MAX_BYTES ((long long)1 << 30)
 

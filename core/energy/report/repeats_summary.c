@@ -5,7 +5,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/energy/summary.h"
+#include "core/energy/report/format.h"
+#include "core/energy/report/repeats_summary.h"
 
 static void print_runs(const cnn_energy_result *res, FILE *out) {
     const cnn_energy_repeats *r = &res->rep;
