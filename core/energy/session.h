@@ -37,6 +37,9 @@ struct cnn_energy_session {
     int finished;
 };
 
+// The observer that records the training loop's window edges into s (observer.c).
+cnn_train_observer cnn_energy_session_observer(cnn_energy_session *s);
+
 // The idle baselines (idle.c): at the start, the machine's (from the cache when it is valid, else measured,
 // sleeping o->idle_seconds); at the finish, the device-open idle and the cache update.
 void cnn_energy_idle_begin(cnn_energy_session *s, FILE *log);
