@@ -1,4 +1,4 @@
-// The session's figures as one CodeCarbon 3.x row (docs/ENERGY.md, emissions.csv).
+// The result's figures as one CodeCarbon 3.x row (docs/ENERGY.md, emissions.csv).
 #include "core/energy/record/emissions_csv.h"
 
 #include <libgen.h>

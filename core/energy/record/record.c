@@ -113,6 +113,7 @@ static void fill_power_csv(FILE *f, const void *ctx) {
     }
 }
 
+// emissions.csv: the result's row, with the record's notes.
 static void fill_emissions_csv(FILE *f, const void *ctx) {
     const cnn_energy_record *rec = ctx;
     cnn_energy_emissions_csv(f, rec->res, rec->notes);
