@@ -6,8 +6,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/energy/accounting.h"
-#include "core/energy/impacts.h"
+#include "core/energy/accounting/accounting.h"
+#include "core/energy/accounting/impacts.h"
+#include "core/energy/energy.h"
 #include "test_util.h"
 
 static int near(double got, double want, double tol) {

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/energy/codecarbon.h"
+#include "core/energy/record/codecarbon.h"
 #include "test_util.h"
 
 #define MAX_COLS 64

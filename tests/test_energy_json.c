@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/energy/json.h"
+#include "core/energy/common/json.h"
 #include "test_util.h"
 
 static void test_round_trip(void) {

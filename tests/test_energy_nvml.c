@@ -11,8 +11,8 @@
 
 #include "core/clock.h"
 #include "core/energy/energy.h"
-#include "core/energy/json.h"
-#include "core/energy/meter.h"
+#include "core/energy/common/json.h"
+#include "core/energy/meters/sampler.h"
 #include "models/train.h"
 #include "test_util.h"
 

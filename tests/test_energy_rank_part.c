@@ -1,10 +1,10 @@
-// A rank's energy share (core/energy/rank_part.h): packed and unpacked unchanged, refused when truncated or
+// A rank's energy share (core/energy/accounting/rank_part.h): packed and unpacked unchanged, refused when truncated or
 // from another build, and re-timed onto rank 0's clock by the window edges both ranks marked (windows by
 // steps, not by clocks): an energy over a window on the rank's clock is the same over the re-timed window.
 #include <math.h>
 #include <string.h>
 
-#include "core/energy/rank_part.h"
+#include "core/energy/accounting/rank_part.h"
 #include "test_util.h"
 
 // A rank whose clock reads 1000 s ahead of rank 0's and runs 0.5% fast, with one meter of 7 W and four edges.

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "core/energy/energy.h"
-#include "core/energy/meter.h"
+#include "core/energy/meters/meter.h"
 #include "test_util.h"
 
 static void put(const char *dir, const char *zone, const char *file, const char *value) {

@@ -14,7 +14,7 @@
 
 #include "core/clock.h"
 #include "core/energy/energy.h"
-#include "core/energy/json.h"
+#include "core/energy/common/json.h"
 #include "models/train.h"
 #include "test_util.h"
 

@@ -2,7 +2,7 @@
 // energy hook's JSON reader, which the sanitized dataset tests do not link.
 #include <stdio.h>
 
-#include "core/energy/json.h"
+#include "core/energy/common/json.h"
 #include "test_util.h"
 
 struct cnn_json *test_load_run_json(const char *dir) {

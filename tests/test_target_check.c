@@ -3,7 +3,7 @@
 // (which decides the functional unit and the accuracy steps).
 #include <string.h>
 
-#include "core/energy/accounting.h"
+#include "core/energy/accounting/accounting.h"
 #include "core/train_events.h"
 #include "test_util.h"
 

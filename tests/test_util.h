@@ -98,7 +98,7 @@ void test_to_double(const float *x, double *y, size_t n);
     }
 
 struct cnn_json;
-// DIR/run.json parsed (core/energy/json.h), or NULL with a failed check when it is missing or invalid
+// DIR/run.json parsed (core/energy/common/json.h), or NULL with a failed check when it is missing or invalid
 // (tests/test_run_json.c: add it to the test's sources).
 struct cnn_json *test_load_run_json(const char *dir);
 

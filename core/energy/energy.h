@@ -24,49 +24,15 @@
 
 #include <stdio.h>
 
+#include "core/energy/accounting/segment.h"
+#include "core/energy/common/options.h"
+#include "core/energy/report/render.h"
 #include "core/status.h"
 #include "core/train_events.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define CNN_ENERGY_MAX_STEPS 16
-
-// An environmental impact in three criteria (per unit of whatever it multiplies).
-typedef struct {
-    double gwp;  // climate change, kgCO2eq
-    double pe;   // primary energy, MJ
-    double adp;  // abiotic depletion (minerals and metals), kgSbeq
-} cnn_impact3;
-
-struct cnn_energy_options {
-    int enabled;              // 0 with --no-energy
-    int resume;               // cnn-train resume: out_dir holds this run's record, which the session continues
-    char out_dir[1024];       // --out DIR; "": runs/<UTC timestamp> under the current directory
-    int power_interval_ms;    // --power-interval-ms (default 100)
-    double idle_seconds;      // --idle-seconds (default 2; 0 skips the idle baseline)
-    int idle_forced;          // --idle-seconds given: measure the baseline now instead of reading its cache
-    int n_acc_steps;          // --acc-steps; 0: the default ladder up to the target
-    double acc_steps[CNN_ENERGY_MAX_STEPS];
-    char meters[128];         // --meters: "auto" or a list of nvml, rapl, cpu-model
-    int gpu_index;            // the CUDA device ordinal that trains (--gpu N, cuda:N); NVML measures that GPU
-    double pue;               // --pue (default 1.0)
-    double grid_gco2;         // --grid-gco2, gCO2eq/kWh; < 0: from --grid-country or the world average
-    char grid_country[8];     // --grid-country (ISO 3166 alpha-2 or alpha-3); "": world average
-    double grid_pe_mj;        // --grid-pe, MJ/kWh; < 0: from the country table
-    double grid_adp;          // --grid-adp, kgSbeq/kWh; < 0: from the country table
-    double cpu_tdp_w;         // --cpu-tdp, W for the CPUs this machine has; < 0: 4 W per logical CPU
-    double cpu_idle_w;        // --cpu-idle-w, W; < 0: 30% of the TDP share
-    double aur;               // --aur, average utilisation rate of the hardware over its life (default 0.5)
-    double lifetime_years;    // --lifetime-years (default 4)
-    int have_embodied_host;   // --embodied-host GWP,PE,ADP (the whole server)
-    cnn_impact3 embodied_host;
-    double host_share;        // --host-share: this machine's share of the server; < 0: logical CPUs / 96
-    int have_embodied_gpu;    // --embodied-gpu GWP,PE,ADP (one GPU)
-    cnn_impact3 embodied_gpu;
-};
-typedef struct cnn_energy_options cnn_energy_options;
 
 void cnn_energy_options_default(cnn_energy_options *o);
 
@@ -82,30 +48,6 @@ int cnn_energy_option_is_flag(const char *name);
 
 // The energy options' lines for cnn-train --help.
 void cnn_energy_print_usage(FILE *f);
-
-// One segment of a run that was checkpointed and resumed (docs/checkpoints.md, "Segments"): its training
-// window in wall-clock time, its training seconds and its energy, as measured by the session that ran it.
-// A checkpoint carries the earlier segments and the current one so far (plain data, written as is).
-#define CNN_ENERGY_MAX_SEGMENTS 32
-typedef enum {
-    CNN_SEGMENT_KILLED = 0,      // its last checkpoint is all that is left: the process died without its record
-    CNN_SEGMENT_INTERRUPTED = 1, // stopped by a signal (signal says which); its record was written
-    CNN_SEGMENT_FINISHED = 2,    // ended normally and wrote its record (then resumed to extend it)
-} cnn_energy_segment_end;
-typedef struct {
-    char run_id[40];            // the session's run_id (run.json), to tell whether it wrote its record
-    double start_unix;          // the training window's start, CLOCK_REALTIME seconds
-    double end_unix;            // the last instant its energy covers (the checkpoint), CLOCK_REALTIME seconds
-    double train_s;             // training seconds in this segment
-    int n_meters;
-    char meter[8][32];          // the meters' names
-    double j[8], u[8];          // energy per meter over the window and its half-width (joules; u may be inf)
-    int prov[8];                // each meter's provenance (cnn_provenance)
-    double total_j, total_u;
-    int total_prov;             // the weakest of the meters'
-    int ended;                  // cnn_energy_segment_end
-    int signal;                 // CNN_SEGMENT_INTERRUPTED: the signal number
-} cnn_energy_segment;
 
 typedef struct cnn_energy_session cnn_energy_session;
 
@@ -150,15 +92,6 @@ const char *cnn_energy_run_dir(const cnn_energy_session *s);
 // After cnn_energy_finish: one line with the energy (and climate impact) to
 // the target, or of the whole run, and the run directory (cnn-train --quiet).
 void cnn_energy_print_brief(const cnn_energy_session *s, FILE *out);
-
-// cnn-train report DIR: reads DIR/run.json and DIR/power.csv and writes
-// the SVG plots (power.svg, accuracy_energy.svg, step_energy.svg) into DIR.
-// Says what it wrote on `log` unless NULL.
-cnn_status cnn_report_render(const char *run_dir, FILE *log);
-// The same with options: hide_idle drops the idle baseline's segment from power.svg (report --no-idle).
-cnn_status cnn_report_render_opts(const char *run_dir, int hide_idle, FILE *log, int *n_plots);
-// The same, also giving the number of plots written.
-cnn_status cnn_report_render_count(const char *run_dir, FILE *log, int *n_plots);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/energy/common/files.h"
+#include "core/energy/common/json.h"
 #include "core/energy/session.h"
 
 #define MAX_AGE_S (7 * 24 * 3600.0)
@@ -29,10 +31,10 @@ static void sleep_s(double sec) {
 static void cache_key(const cnn_energy_session *s, char *key, size_t len) {
     char host[128] = "unknown";
     gethostname(host, sizeof host - 1);
-    int n = snprintf(key, len, "host=%s;backend=%s;gpu=%d;cpu_tdp_w=%g;cpu_idle_w=%g;meters=", host, s->backend,
-                     s->opt.gpu_index, s->cpu_tdp_w, s->cpu_idle_w);
-    for (int m = 0; m < s->n_meters && n > 0 && (size_t)n < len; m++)
-        n += snprintf(key + n, len - (size_t)n, "%s%s[%s]", m ? "," : "", s->info[m].name, s->info[m].device);
+    int n = snprintf(key, len, "host=%s;backend=%s;gpu=%d;cpu_tdp_w=%g;cpu_idle_w=%g;meters=", host, s->res.backend,
+                     s->res.opt.gpu_index, s->res.cpu_tdp_w, s->res.cpu_idle_w);
+    for (int m = 0; m < s->res.n_meters && n > 0 && (size_t)n < len; m++)
+        n += snprintf(key + n, len - (size_t)n, "%s%s[%s]", m ? "," : "", s->res.info[m].name, s->res.info[m].device);
 }
 
 static int cache_dir(char *dir, size_t len) {
@@ -47,7 +49,7 @@ static void cache_file_name(const cnn_energy_session *s, char *name, size_t len)
     gethostname(host, sizeof host - 1);
     for (char *p = host; *p; p++)
         if (*p == '/') *p = '_';
-    snprintf(name, len, "idle-%s-%s-gpu%d.json", host, s->backend, s->opt.gpu_index);
+    snprintf(name, len, "idle-%s-%s-gpu%d.json", host, s->res.backend, s->res.opt.gpu_index);
 }
 
 // Reads the cache into s->cached_* when its key matches and it is under a week old. Returns 1 then.
@@ -63,41 +65,41 @@ static int cache_read(cnn_energy_session *s, const char *path) {
     char key[1024];
     cache_key(s, key, sizeof key);
     const cnn_json *meters = cnn_json_get(j, "meters");
-    int ok = !strcmp(cnn_json_str(cnn_json_get(j, "key"), ""), key) && cnn_json_len(meters) == s->n_meters;
+    int ok = !strcmp(cnn_json_str(cnn_json_get(j, "key"), ""), key) && cnn_json_len(meters) == s->res.n_meters;
     double age = (double)time(NULL) - cnn_json_num(cnn_json_get(j, "measured_unix_s"));
     ok = ok && age >= 0 && age < MAX_AGE_S;
-    for (int m = 0; ok && m < s->n_meters; m++) {
+    for (int m = 0; ok && m < s->res.n_meters; m++) {
         const cnn_json *e = cnn_json_at(meters, m);
-        s->cached_w[m] = cnn_json_num(cnn_json_get(e, "machine_idle_w"));
-        s->cached_u[m] = cnn_json_num(cnn_json_get(e, "machine_idle_uncertainty_w"));
-        s->ctx_w[m] = cnn_json_num(cnn_json_get(e, "device_open_idle_w"));
-        s->ctx_u[m] = cnn_json_num(cnn_json_get(e, "device_open_idle_uncertainty_w"));
-        ok = isfinite(s->cached_w[m]) && isfinite(s->cached_u[m]);
-        s->ctx_known = m == 0 ? isfinite(s->ctx_w[m]) : s->ctx_known && isfinite(s->ctx_w[m]);
+        s->res.cached_w[m] = cnn_json_num(cnn_json_get(e, "machine_idle_w"));
+        s->res.cached_u[m] = cnn_json_num(cnn_json_get(e, "machine_idle_uncertainty_w"));
+        s->res.ctx_w[m] = cnn_json_num(cnn_json_get(e, "device_open_idle_w"));
+        s->res.ctx_u[m] = cnn_json_num(cnn_json_get(e, "device_open_idle_uncertainty_w"));
+        ok = isfinite(s->res.cached_w[m]) && isfinite(s->res.cached_u[m]);
+        s->res.ctx_known = m == 0 ? isfinite(s->res.ctx_w[m]) : s->res.ctx_known && isfinite(s->res.ctx_w[m]);
     }
     if (ok) {
-        snprintf(s->idle_cached_utc, sizeof s->idle_cached_utc, "%s", cnn_json_str(cnn_json_get(j, "measured_utc"), "?"));
-        s->idle_cache_age_s = age;
-        s->idle_cached_s = cnn_json_num(cnn_json_get(j, "idle_seconds"));
+        snprintf(s->res.idle_cached_utc, sizeof s->res.idle_cached_utc, "%s", cnn_json_str(cnn_json_get(j, "measured_utc"), "?"));
+        s->res.idle_cache_age_s = age;
+        s->res.idle_cached_s = cnn_json_num(cnn_json_get(j, "idle_seconds"));
     } else {
-        s->ctx_known = 0;
+        s->res.ctx_known = 0;
     }
     cnn_json_free(j);
     return ok;
 }
 
 void cnn_energy_idle_begin(cnn_energy_session *s, FILE *log) {
-    const cnn_energy_options *o = &s->opt;
+    const cnn_energy_options *o = &s->res.opt;
     char dir[1100], name[128];
-    s->idle_source = "none";
-    if (!(o->idle_seconds > 0) || s->n_meters == 0) return;
+    s->res.idle_source = "none";
+    if (!(o->idle_seconds > 0) || s->res.n_meters == 0) return;
     cache_file_name(s, name, sizeof name);
-    if (cache_dir(dir, sizeof dir)) snprintf(s->idle_cache_path, sizeof s->idle_cache_path, "%s/%s", dir, name);
-    if (!o->idle_forced && s->idle_cache_path[0] && cache_read(s, s->idle_cache_path)) {
-        s->idle_cached = 1;
-        s->idle_source = "cached";
+    if (cache_dir(dir, sizeof dir)) snprintf(s->res.idle_cache_path, sizeof s->res.idle_cache_path, "%s/%s", dir, name);
+    if (!o->idle_forced && s->res.idle_cache_path[0] && cache_read(s, s->res.idle_cache_path)) {
+        s->res.idle_cached = 1;
+        s->res.idle_source = "cached";
         if (log) fprintf(log, "energy: idle baseline cached from %s (%.1f h old; --idle-seconds S measures it now)\n",
-                         s->idle_cached_utc, s->idle_cache_age_s / 3600.0);
+                         s->res.idle_cached_utc, s->res.idle_cache_age_s / 3600.0);
         return;
     }
     if (log) {
@@ -105,7 +107,7 @@ void cnn_energy_idle_begin(cnn_energy_session *s, FILE *log) {
                 o->idle_seconds, o->idle_forced ? "" : "; cached for later runs");
         fflush(log);
     }
-    s->idle_source = "measured now";
+    s->res.idle_source = "measured now";
     s->idle_t0 = cnn_now_s();
     sleep_s(o->idle_seconds);
     s->idle_t1 = cnn_now_s();
@@ -114,18 +116,18 @@ void cnn_energy_idle_begin(cnn_energy_session *s, FILE *log) {
 cnn_status cnn_energy_device_ready(cnn_energy_session *s, FILE *log) {
     if (!s || !(s->idle_t1 > s->idle_t0)) return CNN_OK; // only when the baseline is measured now
     if (log) {
-        fprintf(log, "energy: measuring the device's idle with its context open for %g s ...\n", s->opt.idle_seconds);
+        fprintf(log, "energy: measuring the device's idle with its context open for %g s ...\n", s->res.opt.idle_seconds);
         fflush(log);
     }
     s->ctx_t0 = cnn_now_s();
-    sleep_s(s->opt.idle_seconds);
+    sleep_s(s->res.opt.idle_seconds);
     s->ctx_t1 = cnn_now_s();
     return CNN_OK;
 }
 
 static void fill_cache(FILE *f, const void *ctx) {
     const cnn_energy_session *s = ctx;
-    const cnn_energy_accounting *a = &s->acc;
+    const cnn_energy_accounting *a = &s->res.acc;
     char key[1024], utc[32];
     cache_key(s, key, sizeof key);
     time_t now = time(NULL);
@@ -141,13 +143,13 @@ static void fill_cache(FILE *f, const void *ctx) {
     cnn_jw_int(&w, "measured_unix_s", (long long)now);
     cnn_jw_number(&w, "idle_seconds", a->idle_s);
     cnn_jw_array(&w, "meters");
-    for (int m = 0; m < s->n_meters; m++) {
+    for (int m = 0; m < s->res.n_meters; m++) {
         cnn_jw_object(&w, NULL);
-        cnn_jw_string(&w, "name", s->info[m].name);
+        cnn_jw_string(&w, "name", s->res.info[m].name);
         cnn_jw_number(&w, "machine_idle_w", a->idle_w[m]);
         cnn_jw_number(&w, "machine_idle_uncertainty_w", a->idle_u_w[m]);
-        cnn_jw_number(&w, "device_open_idle_w", s->ctx_known ? s->ctx_w[m] : NAN);
-        cnn_jw_number(&w, "device_open_idle_uncertainty_w", s->ctx_known ? s->ctx_u[m] : NAN);
+        cnn_jw_number(&w, "device_open_idle_w", s->res.ctx_known ? s->res.ctx_w[m] : NAN);
+        cnn_jw_number(&w, "device_open_idle_uncertainty_w", s->res.ctx_known ? s->res.ctx_u[m] : NAN);
         cnn_jw_end_object(&w);
     }
     cnn_jw_end_array(&w);
@@ -158,38 +160,13 @@ static void fill_cache(FILE *f, const void *ctx) {
 // After the accounting: the device-open idle from its window, and the cache refreshed when measured now.
 void cnn_energy_idle_finish(cnn_energy_session *s, const cnn_energy_input *in) {
     if (s->ctx_t1 > s->ctx_t0) {
-        cnn_energy_window w;
-        cnn_energy_window_compute(in, s->ctx_t0, s->ctx_t1, &w);
-        for (int m = 0; m < s->n_meters; m++) {
-            s->ctx_w[m] = w.j[m] / (s->ctx_t1 - s->ctx_t0);
-            s->ctx_u[m] = w.u[m] / (s->ctx_t1 - s->ctx_t0);
-        }
-        s->ctx_known = 1;
+        cnn_energy_window_power(in, s->ctx_t0, s->ctx_t1, s->res.ctx_w, s->res.ctx_u);
+        s->res.ctx_known = 1;
     }
-    if (!(s->idle_t1 > s->idle_t0) || !s->acc.idle_measured || !s->idle_cache_path[0]) return;
+    if (!(s->idle_t1 > s->idle_t0) || !s->res.acc.idle_measured || !s->res.idle_cache_path[0]) return;
     char dir[1100];
     if (!cache_dir(dir, sizeof dir) || cnn_energy_mkdirs(dir) != CNN_OK ||
-        cnn_energy_write_file(dir, strrchr(s->idle_cache_path, '/') + 1, fill_cache, s) != CNN_OK)
-        cnn_energy_note(s, NULL, "the idle baseline could not be cached in %s (%s); the next run measures it again",
+        cnn_energy_write_file(dir, strrchr(s->res.idle_cache_path, '/') + 1, fill_cache, s) != CNN_OK)
+        cnn_energy_notes_add(&s->res.notes, NULL, "the idle baseline could not be cached in %s (%s); the next run measures it again",
                         dir, cnn_last_error());
-}
-
-void cnn_energy_jw_idle_source(cnn_json_writer *w, const cnn_energy_session *s) {
-    cnn_jw_string(w, "source", s->idle_source);
-    cnn_jw_string(w, "of", "the machine, before the backend opened the device");
-    cnn_jw_string(w, "cached_from_utc", s->idle_cached ? s->idle_cached_utc : NULL);
-    if (s->idle_cached) cnn_jw_number(w, "cache_age_s", s->idle_cache_age_s);
-    else cnn_jw_null(w, "cache_age_s");
-    cnn_jw_string(w, "cache_file", s->idle_cache_path[0] ? s->idle_cache_path : NULL);
-    cnn_jw_string(w, "above_idle_subtracts", s->acc.idle_measured ? "the machine's idle (before the device was opened)"
-                                                                   : NULL);
-    cnn_jw_object(w, "device_open_power_w");
-    for (int m = 0; s->ctx_known && m < s->n_meters; m++) cnn_jw_number(w, s->info[m].name, s->ctx_w[m]);
-    cnn_jw_end_object(w);
-    cnn_jw_object(w, "device_open_power_uncertainty_w");
-    for (int m = 0; s->ctx_known && m < s->n_meters; m++) cnn_jw_number(w, s->info[m].name, s->ctx_u[m]);
-    cnn_jw_end_object(w);
-    double t = 0;
-    for (int m = 0; m < s->n_meters; m++) t += s->ctx_w[m];
-    cnn_jw_number(w, "device_open_total_power_w", s->ctx_known ? t : NAN);
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/energy/energy.h"
-#include "core/energy/impacts.h"
+#include "core/energy/accounting/impacts.h"
 
 void cnn_energy_options_default(cnn_energy_options *o) {
     memset(o, 0, sizeof *o);

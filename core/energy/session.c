@@ -1,11 +1,11 @@
 // The energy session: opens the meters for the backend, creates the run
-// directory, measures the idle baseline, runs the sampler, records the
-// training loop's window edges, and at the end computes the accounting and
-// impacts, prints the summary and writes the run record.
+// directory, measures the idle baseline (idle.c), runs the sampler, records
+// the training loop's window edges (observer.c), and at the end computes the
+// result (accounting, impacts), writes the run record (record/) and prints
+// the summary (report/).
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,17 +13,11 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/energy/accounting/overhead.h"
+#include "core/energy/record/record.h"
+#include "core/energy/record/record_dir.h"
 #include "core/energy/session.h"
-
-void cnn_energy_note(cnn_energy_session *s, FILE *log, const char *fmt, ...) {
-    char buf[384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (log) fprintf(log, "energy: %s\n", buf);
-    if (s->n_notes < CNN_ENERGY_MAX_NOTES) snprintf(s->notes[s->n_notes++], sizeof s->notes[0], "%s", buf);
-}
+#include "core/energy/report/summary.h"
 
 static void make_run_id(char *buf, size_t len) {
     unsigned char b[16];
@@ -89,9 +83,9 @@ static int list_has(const char *list, const char *item) {
 }
 
 static cnn_status open_meters(cnn_energy_session *s, FILE *log) {
-    const cnn_energy_options *o = &s->opt;
+    const cnn_energy_options *o = &s->res.opt;
     int is_auto = !strcmp(o->meters, "auto");
-    int want_nvml = is_auto ? !strcmp(s->backend, "cuda") : list_has(o->meters, "nvml");
+    int want_nvml = is_auto ? !strcmp(s->res.backend, "cuda") : list_has(o->meters, "nvml");
     int want_rapl = is_auto || list_has(o->meters, "rapl");
     int want_model = !is_auto && list_has(o->meters, "cpu-model");
     if (!is_auto && want_rapl && want_model)
@@ -100,124 +94,46 @@ static cnn_status open_meters(cnn_energy_session *s, FILE *log) {
     char note[512];
     if (want_nvml) {
         int idx = nvml_index_for_cuda(o->gpu_index);
-        cnn_status st = cnn_meter_nvml_open(idx, &s->meters[s->n_meters], note, sizeof note);
+        cnn_status st = cnn_meter_nvml_open(idx, &s->meters[s->res.n_meters], note, sizeof note);
         if (st == CNN_OK) {
-            cnn_meter *m = &s->meters[s->n_meters++];
-            s->hw.n_gpus = 1;
-            snprintf(s->hw.gpu_name, sizeof s->hw.gpu_name, "%s", m->info.device);
-            cnn_nvml_driver_version(s->hw.gpu_driver, sizeof s->hw.gpu_driver);
+            cnn_meter *m = &s->meters[s->res.n_meters++];
+            s->res.hw.n_gpus = 1;
+            snprintf(s->res.hw.gpu_name, sizeof s->res.hw.gpu_name, "%s", m->info.device);
+            cnn_nvml_driver_version(s->res.hw.gpu_driver, sizeof s->res.hw.gpu_driver);
             if (m->info.prov == CNN_PROV_MEASURED_POWER)
-                cnn_energy_note(s, log, "NVML: GPU %d has no energy counter; integrating its power readings "
+                cnn_energy_notes_add(&s->res.notes, log, "NVML: GPU %d has no energy counter; integrating its power readings "
                                 "(measured-power, less accurate on short windows)", idx);
         } else if (!is_auto) {
             return cnn_error(CNN_ERR_UNSUPPORTED, "--meters nvml: %s", note);
         } else {
-            cnn_energy_note(s, log, "%s; the run continues without GPU energy", note);
+            cnn_energy_notes_add(&s->res.notes, log, "%s; the run continues without GPU energy", note);
         }
     }
     if (want_rapl) {
         const char *root = cnn_rapl_default_root();
-        int n = cnn_meter_rapl_open(root, &s->meters[s->n_meters], CNN_ENERGY_MAX_METERS - 1 - s->n_meters, note,
+        int n = cnn_meter_rapl_open(root, &s->meters[s->res.n_meters], CNN_ENERGY_MAX_METERS - 1 - s->res.n_meters, note,
                                     sizeof note);
         for (int i = 0; i < n; i++)
-            snprintf(s->meters[s->n_meters + i].info.device, sizeof s->meters[0].info.device, "%s (%s)",
-                     s->meters[s->n_meters + i].info.component[0] == 'c' ? s->hw.cpu_model : "DRAM",
-                     s->meters[s->n_meters + i].info.name + 5);
-        s->n_meters += n;
+            snprintf(s->meters[s->res.n_meters + i].info.device, sizeof s->meters[0].info.device, "%s (%s)",
+                     s->meters[s->res.n_meters + i].info.component[0] == 'c' ? s->res.hw.cpu_model : "DRAM",
+                     s->meters[s->res.n_meters + i].info.name + 5);
+        s->res.n_meters += n;
         if (n == 0 && !is_auto) return cnn_error(CNN_ERR_UNSUPPORTED, "--meters rapl: %s", note);
         if (n == 0) {
-            cnn_energy_note(s, log, "%s; falling back to the estimated cpu-model", note);
+            cnn_energy_notes_add(&s->res.notes, log, "%s; falling back to the estimated cpu-model", note);
             want_model = 1;
         } else if (note[0]) {
-            cnn_energy_note(s, log, "%s", note);
+            cnn_energy_notes_add(&s->res.notes, log, "%s", note);
         }
     }
     if (want_model) {
-        CNN_TRY(cnn_meter_cpu_model_open(s->cpu_tdp_w, s->cpu_idle_w, s->hw.logical_cpus, s->hw.cpu_model,
-                                         &s->meters[s->n_meters]));
-        s->n_meters++;
+        CNN_TRY(cnn_meter_cpu_model_open(s->res.cpu_tdp_w, s->res.cpu_idle_w, s->res.hw.logical_cpus, s->res.hw.cpu_model,
+                                         &s->meters[s->res.n_meters]));
+        s->res.n_meters++;
     }
-    for (int i = 0; i < s->n_meters; i++) s->info[i] = s->meters[i].info;
+    for (int i = 0; i < s->res.n_meters; i++) s->res.info[i] = s->meters[i].info;
     return CNN_OK;
 }
-
-// --- the observer -----------------------------------------------------------
-
-static void push_event(cnn_energy_session *s, cnn_energy_event_kind kind, double t, int epoch,
-                       const cnn_energy_eval *ev) {
-    // A mark only records the edge's timestamp: no meter is read on the training thread.
-    double m0 = cnn_now_s();
-    if (s->n_events == s->cap_events) {
-        int cap = s->cap_events ? 2 * s->cap_events : 256;
-        cnn_energy_event *p = realloc(s->events, (size_t)cap * sizeof *p);
-        if (!p) {
-            s->lost_events++;
-            return;
-        }
-        s->events = p;
-        s->cap_events = cap;
-    }
-    cnn_energy_event *e = &s->events[s->n_events++];
-    memset(e, 0, sizeof *e);
-    e->kind = kind;
-    e->t = t;
-    e->epoch = epoch;
-    if (ev) e->eval = *ev;
-    double dt = cnn_now_s() - m0;
-    s->marks++;
-    s->mark_s += dt;
-    if (dt > s->mark_max_s) s->mark_max_s = dt;
-}
-
-static void obs_train_begin(void *user, const cnn_train_info *info, double t) {
-    cnn_energy_session *s = user;
-    if (info) {
-        s->have_info = 1;
-        snprintf(s->dataset, sizeof s->dataset, "%s", info->dataset ? info->dataset : "");
-        snprintf(s->loop_backend, sizeof s->loop_backend, "%s", info->backend ? info->backend : "");
-        snprintf(s->gemm, sizeof s->gemm, "%s", info->gemm ? info->gemm : "");
-        snprintf(s->step, sizeof s->step, "%s", info->step ? info->step : "");
-        snprintf(s->device_desc, sizeof s->device_desc, "%s", info->device_desc ? info->device_desc : "");
-        snprintf(s->model_desc, sizeof s->model_desc, "%s", info->model_desc ? info->model_desc : "");
-        if (info->cfg) s->cfg = *info->cfg;
-        s->steps_per_epoch = info->steps_per_epoch;
-        s->n_train = info->n_train;
-        s->n_test = info->n_test;
-    }
-    if (s->n_runs == s->cap_runs) { // once per run, before its first mark
-        int cap = s->cap_runs ? 2 * s->cap_runs : 8;
-        uint64_t *p = realloc(s->run_seeds, (size_t)cap * sizeof *p);
-        if (p) s->run_seeds = p, s->cap_runs = cap;
-    }
-    if (s->n_runs < s->cap_runs) s->run_seeds[s->n_runs++] = info && info->cfg ? info->cfg->seed : 0;
-    push_event(s, CNN_EV_TRAIN_BEGIN, t, 0, NULL);
-}
-
-static void obs_epoch_begin(void *user, int epoch, double t) { push_event(user, CNN_EV_EPOCH_BEGIN, t, epoch, NULL); }
-static void obs_eval_begin(void *user, double t) { push_event(user, CNN_EV_EVAL_BEGIN, t, 0, NULL); }
-
-static void obs_eval(void *user, const cnn_eval_point *p, double t) {
-    cnn_energy_eval ev = {p->epoch,    p->step,      p->train_loss, p->test_loss,
-                           p->test_acc, p->elapsed_s, p->test_hits,  p->n_test};
-    push_event(user, CNN_EV_EVAL, t, p->epoch, &ev);
-}
-
-static void obs_epoch_end(void *user, int epoch, double t) { push_event(user, CNN_EV_EPOCH_END, t, epoch, NULL); }
-
-static void obs_train_end(void *user, const cnn_train_result *r, double t) {
-    cnn_energy_session *s = user;
-    if (r && !s->have_result) { // the first run's result (with --repeat, the others are in the events)
-        s->result = *r;
-        s->have_result = 1;
-    }
-    push_event(s, CNN_EV_TRAIN_END, t, 0, NULL);
-}
-
-static const cnn_train_observer no_observer = {0};
-
-const cnn_train_observer *cnn_energy_observer(cnn_energy_session *s) { return s ? &s->observer : &no_observer; }
-
-// --- start / finish ------------------------------------------------------------
 
 cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_name, FILE *log,
                             cnn_energy_session **out) {
@@ -225,121 +141,133 @@ cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_nam
     if (!o->enabled) return CNN_OK;
     cnn_energy_session *s = calloc(1, sizeof *s);
     if (!s) return cnn_error(CNN_ERR_NOMEM, "out of memory starting the energy session");
-    s->opt = *o;
+    s->res.opt = *o;
     s->lock_fd = -1;
-    snprintf(s->backend, sizeof s->backend, "%s", backend_name ? backend_name : "cpu");
-    cnn_hw_info_probe(&s->hw);
-    make_run_id(s->run_id, sizeof s->run_id);
+    snprintf(s->res.backend, sizeof s->res.backend, "%s", backend_name ? backend_name : "cpu");
+    cnn_hw_info_probe(&s->res.hw);
+    make_run_id(s->res.run_id, sizeof s->res.run_id);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    strftime(s->created_utc, sizeof s->created_utc, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    strftime(s->res.created_utc, sizeof s->res.created_utc, "%Y-%m-%dT%H:%M:%SZ", &tm);
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
     s->wall_minus_mono = (double)wall.tv_sec + 1e-9 * (double)wall.tv_nsec - cnn_now_s();
 
-    s->cpu_tdp_w = o->cpu_tdp_w >= 0 ? o->cpu_tdp_w : 4.0 * s->hw.logical_cpus;
-    s->cpu_idle_w = o->cpu_idle_w >= 0 ? o->cpu_idle_w : 0.3 * s->cpu_tdp_w;
+    s->res.cpu_tdp_w = o->cpu_tdp_w >= 0 ? o->cpu_tdp_w : 4.0 * s->res.hw.logical_cpus;
+    s->res.cpu_idle_w = o->cpu_idle_w >= 0 ? o->cpu_idle_w : 0.3 * s->res.cpu_tdp_w;
     cnn_status st = CNN_OK;
-    if (s->cpu_idle_w > s->cpu_tdp_w)
-        st = cnn_error(CNN_ERR_INVALID_ARG, "--cpu-idle-w (%g W) must not exceed --cpu-tdp (%g W)", s->cpu_idle_w,
-                       s->cpu_tdp_w);
+    if (s->res.cpu_idle_w > s->res.cpu_tdp_w)
+        st = cnn_error(CNN_ERR_INVALID_ARG, "--cpu-idle-w (%g W) must not exceed --cpu-tdp (%g W)", s->res.cpu_idle_w,
+                       s->res.cpu_tdp_w);
     if (st == CNN_OK) {
-        if (o->out_dir[0]) snprintf(s->run_dir, sizeof s->run_dir, "%s", o->out_dir);
-        else st = default_run_dir(s->run_dir, sizeof s->run_dir);
+        if (o->out_dir[0]) snprintf(s->res.run_dir, sizeof s->res.run_dir, "%s", o->out_dir);
+        else st = default_run_dir(s->res.run_dir, sizeof s->res.run_dir);
     }
     if (st == CNN_OK) {
-        st = cnn_record_dir_claim(s->run_dir, o->resume, &s->lock_fd, s->created_dir, sizeof s->created_dir);
+        st = cnn_record_dir_claim(s->res.run_dir, o->resume, &s->lock_fd, s->created_dir, sizeof s->created_dir);
         // this run's alone, writable, locked
     }
     if (st == CNN_OK) st = open_meters(s, log);
     if (st == CNN_OK) {
         cnn_impact_factors f;
-        st = cnn_impact_factors_from_options(&s->opt, s->hw.logical_cpus, s->hw.n_gpus, s->hw.gpu_name, &f);
+        st = cnn_impact_factors_from_options(&s->res.opt, s->res.hw.logical_cpus, s->res.hw.n_gpus, s->res.hw.gpu_name, &f);
     }
-    s->sampler_t0 = cnn_now_s();
-    if (st == CNN_OK) st = cnn_sampler_start(s->meters, s->n_meters, o->power_interval_ms / 1000.0, &s->sampler);
+    s->res.sampler_t0 = cnn_now_s();
+    if (st == CNN_OK) st = cnn_sampler_start(s->meters, s->res.n_meters, o->power_interval_ms / 1000.0, &s->sampler);
     if (st != CNN_OK) {
         cnn_energy_free(s);
         return st;
     }
     if (log) {
-        for (int i = 0; i < s->n_meters; i++) {
-            const cnn_meter_info *m = &s->info[i];
+        for (int i = 0; i < s->res.n_meters; i++) {
+            const cnn_meter_info *m = &s->res.info[i];
             fprintf(log, "energy: meter %s: %s, %s, updates every %g ms\n", m->name, m->device,
                     cnn_provenance_name(m->prov), 1000.0 * m->update_period_s);
         }
-        fprintf(log, "energy: sampling every %d ms; run record in %s\n", o->power_interval_ms, s->run_dir);
+        fprintf(log, "energy: sampling every %d ms; run record in %s\n", o->power_interval_ms, s->res.run_dir);
     }
     cnn_energy_idle_begin(s, log); // before the backend opens the device: the machine's idle
-    s->observer = (cnn_train_observer){
-        .user = s,
-        .on_train_begin = obs_train_begin,
-        .on_epoch_begin = obs_epoch_begin,
-        .on_step = NULL,
-        .on_eval_begin = obs_eval_begin,
-        .on_eval = obs_eval,
-        .on_epoch_end = obs_epoch_end,
-        .on_train_end = obs_train_end,
-    };
+    s->observer = cnn_energy_session_observer(s);
     *out = s;
     return CNN_OK;
 }
 
-cnn_status cnn_energy_finish(cnn_energy_session *s, FILE *out, const char **run_dir) {
-    if (run_dir) *run_dir = s ? s->run_dir : NULL;
-    if (!s) return CNN_OK;
-    if (s->finished) return CNN_OK;
-    s->t_stop = cnn_now_s();
-    cnn_sampler_stop(s->sampler);
-    s->finished = 1;
-    cnn_sampler_overhead(s->sampler, &s->thread_cpu_s, &s->reads, &s->wakeups);
-    if (cnn_sampler_error(s->sampler)[0]) cnn_energy_note(s, NULL, "%s", cnn_sampler_error(s->sampler));
-    if (s->lost_events) cnn_energy_note(s, NULL, "%d window edges were lost (out of memory)", s->lost_events);
-
-    double target = s->have_info ? s->cfg.target_acc : 0.0;
-    if (s->opt.n_acc_steps > 0) {
-        s->n_steps = s->opt.n_acc_steps;
-        memcpy(s->steps, s->opt.acc_steps, (size_t)s->n_steps * sizeof s->steps[0]);
+// The accounting, the repeats, the impacts and the functional unit of the recorded run, into s->res.
+static cnn_status compute_result(cnn_energy_session *s) {
+    cnn_energy_result *r = &s->res;
+    double target = r->have_info ? r->cfg.target_acc : 0.0;
+    if (r->opt.n_acc_steps > 0) {
+        r->n_steps = r->opt.n_acc_steps;
+        memcpy(r->steps, r->opt.acc_steps, (size_t)r->n_steps * sizeof r->steps[0]);
     } else {
-        s->n_steps = cnn_energy_default_steps(target, s->steps, CNN_ENERGY_MAX_STEPS);
-        s->steps_default = 1;
+        r->n_steps = cnn_energy_default_steps(target, r->steps, CNN_ENERGY_MAX_STEPS);
+        r->steps_default = 1;
     }
-    cnn_energy_series series[CNN_ENERGY_MAX_METERS];
-    for (int i = 0; i < s->n_meters; i++) series[i] = *cnn_sampler_series(s->sampler, i);
-    cnn_energy_input in = {s->info, series, s->n_meters, s->events, s->n_events, s->idle_t0, s->idle_t1,
-                           s->steps, s->n_steps, target, s->t_stop, NULL, NULL, 0};
-    if (s->idle_cached) in.idle_w = s->cached_w, in.idle_u_w = s->cached_u, in.idle_given_s = s->idle_cached_s;
-    CNN_TRY(cnn_energy_account(&in, &s->acc));
-    if (!s->acc.has_training)
+    for (int i = 0; i < r->n_meters; i++) r->series[i] = *cnn_sampler_series(s->sampler, i);
+    cnn_energy_input in = {r->info, r->series, r->n_meters, s->events, s->n_events, s->idle_t0, s->idle_t1,
+                           r->steps, r->n_steps, target, r->t_stop, NULL, NULL, 0};
+    if (r->idle_cached) in.idle_w = r->cached_w, in.idle_u_w = r->cached_u, in.idle_given_s = r->idle_cached_s;
+    CNN_TRY(cnn_energy_account(&in, &r->acc));
+    if (!r->acc.has_training)
         return cnn_error(CNN_ERR_INVALID_ARG,
                          "cnn_energy_finish: no training was recorded (the loop never called on_train_begin): pass "
                          "cnn_energy_observer(session) to cnn_train");
     cnn_energy_idle_finish(s, &in);
-    CNN_TRY(cnn_energy_repeats_account(&in, s->run_seeds, s->n_runs, &s->rep));
-    if (!s->acc.ended) cnn_energy_note(s, NULL, "training did not finish normally: energies run to the end of the session");
+    CNN_TRY(cnn_energy_repeats_account(&in, s->run_seeds, s->n_runs, &r->rep));
+    if (!r->acc.ended) cnn_energy_notes_add(&r->notes, NULL, "training did not finish normally: energies run to the end of the session");
 
-    CNN_TRY(cnn_impact_factors_from_options(&s->opt, s->hw.logical_cpus, s->hw.n_gpus, s->hw.gpu_name, &s->factors));
-    double train_s = s->acc.train.t1 - s->acc.train.t0;
-    cnn_impacts_compute(&s->factors, s->acc.train.total_j, train_s, &s->run_impacts);
-    cnn_energy_fu_compute(s); // this session's part plus the earlier segments' (cnn-train resume)
-    s->impacts_fu = s->acc.target_reached;
-    cnn_impacts_compute(&s->factors, s->fu.total_j, s->fu.time_s, &s->impacts);
-    cnn_status st = cnn_energy_write_record(s);
+    CNN_TRY(cnn_impact_factors_from_options(&r->opt, r->hw.logical_cpus, r->hw.n_gpus, r->hw.gpu_name, &r->factors));
+    double train_s = r->acc.train.t1 - r->acc.train.t0;
+    cnn_impacts_compute(&r->factors, r->acc.train.total_j, train_s, &r->run_impacts);
+    // this session's part plus the earlier segments' (cnn-train resume)
+    cnn_energy_fu_compute(&r->acc, r->info, r->n_meters, r->prior, r->n_prior, &r->fu);
+    r->impacts_fu = r->acc.target_reached;
+    cnn_impacts_compute(&r->factors, r->fu.total_j, r->fu.time_s, &r->impacts);
+    cnn_energy_segment_current(&r->acc, r->run_id, s->wall_minus_mono, r->info, r->n_meters,
+                               r->have_result ? r->result.interrupted : 0, &r->segment);
+    r->training_s = cnn_energy_sampled_training_s(&r->acc, &r->rep);
+    r->overhead_pct = cnn_energy_overhead_pct(r->training_s, r->t_stop - r->sampler_t0, r->thread_cpu_s, r->mark_s);
+    return CNN_OK;
+}
+
+cnn_status cnn_energy_finish(cnn_energy_session *s, FILE *out, const char **run_dir) {
+    if (run_dir) *run_dir = s ? s->res.run_dir : NULL;
+    if (!s) return CNN_OK;
+    if (s->finished) return CNN_OK;
+    cnn_energy_result *r = &s->res;
+    r->t_stop = cnn_now_s();
+    cnn_sampler_stop(s->sampler);
+    s->finished = 1;
+    cnn_sampler_overhead(s->sampler, &r->thread_cpu_s, &r->reads, &r->wakeups);
+    if (cnn_sampler_error(s->sampler)[0]) cnn_energy_notes_add(&r->notes, NULL, "%s", cnn_sampler_error(s->sampler));
+    if (s->lost_events) cnn_energy_notes_add(&r->notes, NULL, "%d window edges were lost (out of memory)", s->lost_events);
+    CNN_TRY(compute_result(s));
+    cnn_energy_notes notes = r->notes; // the record adds its own (emissions.csv's): the summary prints them all
+    cnn_status st = cnn_energy_write_record(r, &notes);
+    r->notes = notes;
     s->written = st == CNN_OK;
-    if (out) cnn_energy_print_summary(s, out);
+    if (out) cnn_energy_print_summary(r, out);
     return st;
+}
+
+// The result's one line, once the session has finished.
+void cnn_energy_print_brief(const cnn_energy_session *s, FILE *out) {
+    if (!s || !s->finished || !out) return;
+    cnn_energy_print_result_brief(&s->res, out);
 }
 
 void cnn_energy_free(cnn_energy_session *s) {
     if (!s) return;
     // a run that failed leaves no empty record directory behind (rmdir removes only an empty one)
-    cnn_record_dir_release(s->run_dir, s->lock_fd, !s->written, s->created_dir);
+    cnn_record_dir_release(s->res.run_dir, s->lock_fd, !s->written, s->created_dir);
     cnn_sampler_free(s->sampler); // stops the thread before the meters close
-    for (int i = 0; i < s->n_meters; i++) cnn_meter_close(&s->meters[i]);
-    cnn_energy_accounting_free(&s->acc);
-    cnn_energy_repeats_free(&s->rep);
+    for (int i = 0; i < s->res.n_meters; i++) cnn_meter_close(&s->meters[i]);
+    cnn_energy_accounting_free(&s->res.acc);
+    cnn_energy_repeats_free(&s->res.rep);
     free(s->run_seeds);
     free(s->events);
     free(s);
 }
+
+const char *cnn_energy_run_dir(const cnn_energy_session *s) { return s ? s->res.run_dir : NULL; }

@@ -22,7 +22,7 @@
 
 #include "core/clock.h"
 #include "core/energy/energy.h"
-#include "core/energy/json.h"
+#include "core/energy/common/json.h"
 #include "layers/layers.h"
 #include "models/cost.h"
 #include "options.h"

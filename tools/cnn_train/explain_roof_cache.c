@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/energy/json.h"
+#include "core/energy/common/json.h"
 
 #define MAX_AGE_S (7 * 24 * 3600.0)
 

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/energy/json.h"
+#include "core/energy/common/json.h"
 #include "report_sweep.h"
 
 enum { W = 720, H = 460, ML = 80, MR = 200, MT = 40, MB = 56, MAX_CFG = 64, MAX_PTS = 256 };

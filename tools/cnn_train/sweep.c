@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "core/energy/energy.h"
-#include "core/energy/json.h"
+#include "core/energy/common/json.h"
 #include "device.h"
 #include "sweep.h"
 

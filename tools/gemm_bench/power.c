@@ -19,7 +19,7 @@
 
 #include "core/backend.h"
 #include "core/clock.h"
-#include "core/energy/meter.h"
+#include "core/energy/meters/meter.h"
 #include "core/rng.h"
 #include "datasets/dataset.h"
 #include "power.h"
