@@ -41,6 +41,7 @@ typedef struct {
     long steps_since_eval;  // steps whose training loss is summed in train_stats
     float train_stats[2];   // the device's training loss sum and hits since the last evaluation
     cnn_train_result result; // the result so far (total_s: seconds of training measured so far)
+    int world_size;         // the ranks that trained (train_stats: their sums); a resumed run needs as many
 } cnn_train_progress;
 
 // Checkpoints and resume (NULL members: none).
