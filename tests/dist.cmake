@@ -17,11 +17,11 @@ if(CNN_HAVE_MPI)
   endfunction()
   cnn_add_dist_test(test_dist_sum ${CMAKE_CURRENT_SOURCE_DIR}/test_dist_sum.c)
   if(CMAKE_CXX_COMPILER)
-    cnn_add_dist_test(test_dist_train ${CMAKE_CURRENT_SOURCE_DIR}/test_dist_train.c
+    cnn_add_dist_test(test_dist_train ${CMAKE_CURRENT_SOURCE_DIR}/test_dist_train.c ${CMAKE_CURRENT_SOURCE_DIR}/bars_dataset.c
                       ${CMAKE_CURRENT_SOURCE_DIR}/emu_backend.cpp)
     target_compile_features(test_dist_train PRIVATE cxx_std_17)
   else()
-    cnn_add_dist_test(test_dist_train ${CMAKE_CURRENT_SOURCE_DIR}/test_dist_train.c
+    cnn_add_dist_test(test_dist_train ${CMAKE_CURRENT_SOURCE_DIR}/test_dist_train.c ${CMAKE_CURRENT_SOURCE_DIR}/bars_dataset.c
                       ${CMAKE_CURRENT_SOURCE_DIR}/emu_backend_none.c)
   endif()
   add_test(NAME test_dist COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_dist.sh $<TARGET_FILE:cnn-train>
