@@ -36,3 +36,15 @@ void bars_split(cnn_split *s, int n, cnn_rng *rng) {
             }
     }
 }
+
+void bars_dataset(uint64_t seed, int n_train, int n_test, cnn_dataset *ds) {
+    cnn_rng rng;
+    cnn_rng_seed(&rng, seed);
+    *ds = (cnn_dataset){.name = "bars", .n_classes = 10};
+    bars_split(&ds->train, n_train, &rng);
+    bars_split(&ds->test, n_test, &rng);
+}
+
+void bars_dataset_free(cnn_dataset *ds) {
+    free(ds->train.images), free(ds->train.labels), free(ds->test.images), free(ds->test.labels);
+}

@@ -21,5 +21,8 @@ cnn_train_observer eval_log_observer(eval_log *log);
 // n examples of ten classes of 8x8 images: class c is a bright bar at row c % 8 (column bar for c >= 8), plus
 // noise, drawn from rng (s->images, s->labels: malloc'd).
 void bars_split(cnn_split *s, int n, cnn_rng *rng);
+// The dataset "bars": n_train training and n_test test examples drawn from the seed; bars_dataset_free frees them.
+void bars_dataset(uint64_t seed, int n_train, int n_test, cnn_dataset *ds);
+void bars_dataset_free(cnn_dataset *ds);
 
 #endif

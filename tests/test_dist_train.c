@@ -93,11 +93,8 @@ int main(void) {
     cnn_dist *d = NULL;
     CHECK_OK(cnn_dist_init(&d));
     if (!d) return test_finish("test_dist_train");
-    cnn_rng rng;
-    cnn_rng_seed(&rng, 77);
-    cnn_dataset ds = {.name = "bars", .n_classes = 10};
-    bars_split(&ds.train, N_TRAIN, &rng);
-    bars_split(&ds.test, N_TEST, &rng);
+    cnn_dataset ds;
+    bars_dataset(77, N_TRAIN, N_TEST, &ds);
 
     cnn_backend *cpu = NULL, *emu = NULL;
     CHECK_OK(cnn_backend_create("cpu", NULL, 1, 0, &cpu));
@@ -121,7 +118,7 @@ int main(void) {
         printf("emulator: %s: the fused step is not trained here\n", cnn_last_error());
     }
     cnn_backend_destroy(cpu);
-    free(ds.train.images), free(ds.train.labels), free(ds.test.images), free(ds.test.labels);
+    bars_dataset_free(&ds);
     int failures = test_failures;
     CHECK_OK(cnn_dist_max_int(d, &failures));
     cnn_dist_finalize(d);

@@ -69,11 +69,8 @@ static void check_resolution(cnn_backend *cpu, cnn_backend *emu) {
 }
 
 int main(void) {
-    cnn_rng rng;
-    cnn_rng_seed(&rng, 77);
-    cnn_dataset ds = {.name = "bars", .n_classes = 10};
-    bars_split(&ds.train, N_TRAIN, &rng);
-    bars_split(&ds.test, N_TEST, &rng);
+    cnn_dataset ds;
+    bars_dataset(77, N_TRAIN, N_TEST, &ds);
 
     cnn_backend *cpu = NULL, *emu = NULL;
     CHECK_OK(cnn_backend_create("cpu", NULL, 1, 0, &cpu));
@@ -117,6 +114,6 @@ int main(void) {
         cnn_backend_destroy(emu);
     }
     cnn_backend_destroy(cpu);
-    free(ds.train.images), free(ds.train.labels), free(ds.test.images), free(ds.test.labels);
+    bars_dataset_free(&ds);
     return test_finish("test_train_step_kinds");
 }
