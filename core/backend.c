@@ -1,5 +1,6 @@
 #include "backend.h"
 #include "clock.h"
+#include "dist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,16 @@ cnn_status cnn_backend_describe(const char *name, cnn_backend *out) {
 
 void cnn_backend_destroy(cnn_backend *be) {
     if (be && be->ops->destroy) be->ops->destroy(be);
+}
+
+cnn_status cnn_backend_attach_dist(cnn_backend *be, struct cnn_dist *d) {
+    be->dist = NULL;
+    if (cnn_dist_size(d) == 1) return CNN_OK; // one process: no world to attach
+    if (!be->ops->allreduce)
+        return cnn_error(CNN_ERR_UNSUPPORTED, "the %s backend has no gradient all-reduce, so it cannot train on %d "
+                         "ranks: run it without mpirun, or use --backend=cpu", be->name, cnn_dist_size(d));
+    be->dist = d;
+    return be->ops->dist_attach ? be->ops->dist_attach(be, d) : CNN_OK;
 }
 
 cnn_status cnn_gemm_check_args(bool transa, bool transb, int M, int N, int K, const float *A, int lda,

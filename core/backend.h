@@ -84,9 +84,10 @@ cnn_status cnn_window_init(cnn_window *g, int C, int H, int W, int k, int stride
 
 // Where the next mini-batch starts: kept in the backend's memory (see gather).
 typedef struct {
-    cnn_perm perm;  // the epoch's shuffle of [0, n) (key 0: in order)
-    uint32_t start; // index into the permuted order of the batch's first row
-    uint32_t pad;
+    cnn_perm perm;   // the epoch's shuffle of [0, n) (key 0: in order)
+    uint32_t start;  // index into the permuted order of the batch's first row
+    uint32_t stride; // how far start moves on after a batch (0: by the batch's rows). A rank of a data-parallel
+                     // run starts at its shard of the global batch and moves on by the global batch.
 } cnn_batch_cursor;
 
 // The operations of one backend: each backend fills one `static const`
@@ -96,6 +97,7 @@ typedef struct {
 // (an in-out tensor counts as an output), sizes, then scalar parameters and
 // flags. Memory copies are no exception: source, then destination.
 struct cnn_mlp_fused_args; // core/mlp_step.h
+struct cnn_dist;           // core/dist.h
 
 typedef struct cnn_backend_ops {
     void (*destroy)(cnn_backend *be);
@@ -135,7 +137,7 @@ typedef struct cnn_backend_ops {
     // cnn_batch_cursor in this backend's memory, X is (B,D), y is (B):
     // row i of the batch is example j = perm(cursor->start + i);
     // X[i] = images[j] * scale + shift, y[i] = labels[j]. Then, when advance,
-    // cursor->start += B. Reading the position from device memory lets a
+    // cursor->start += cursor->stride (0: += B). Reading the position from device memory lets a
     // captured training step (CUDA graph) be replayed unchanged.
     cnn_status (*gather)(cnn_backend *be, const uint8_t *images, const uint8_t *labels, cnn_batch_cursor *cursor,
                          float *X, int32_t *y, int B, int D, float scale, float shift, bool advance);
@@ -191,6 +193,16 @@ typedef struct cnn_backend_ops {
     // the host clock (cnn_backend_timer_*).
     cnn_status (*timer_start)(cnn_backend *be, void **timer);
     cnn_status (*timer_stop)(cnn_backend *be, void *timer, double *seconds);
+
+    // Data-parallel training (core/dist.h, docs/distributed.md). Optional: NULL where the backend cannot
+    // train on several ranks. x is (n), the gradient arena in this backend's memory: x = its sum over the
+    // ranks of be->dist, in place, the same bits on every rank run after run. Queued like the other ops
+    // (CUDA: ncclAllReduce on the backend's stream, so that a graph captures it; the CPU: core/dist.h's
+    // fixed-order sum over MPI, done when it returns).
+    cnn_status (*allreduce)(cnn_backend *be, float *x, size_t n);
+    // Optional: prepares be for the world d before training (CUDA: one NCCL communicator over d's ranks,
+    // its id broadcast through d). NULL: nothing to prepare. Called by cnn_backend_attach_dist.
+    cnn_status (*dist_attach)(cnn_backend *be, struct cnn_dist *d);
 } cnn_backend_ops;
 
 // One backend instance: its operations table and its own state. Two
@@ -211,6 +223,7 @@ struct cnn_backend {
     // (those with dlogits) so far, and the 1-based index of the first whose loss was not finite
     // (0: none). Current after each sync; sync then returns CNN_ERR_DIVERGED once.
     long loss_calls, nonfinite_loss_call;
+    struct cnn_dist *dist; // the world this backend trains in (cnn_backend_attach_dist); NULL: one process
 };
 
 // Creates a backend by name ("cpu" or "cuda") with the named GEMM (NULL:
@@ -219,6 +232,10 @@ struct cnn_backend {
 // name, a CUDA backend in a build without CUDA, or a machine without that GPU.
 cnn_status cnn_backend_create(const char *name, const char *gemm, int threads, int device_index, cnn_backend **out);
 void cnn_backend_destroy(cnn_backend *be);
+// Makes be train as one rank of d (NULL or a world of one: a single process): checks that be has an
+// allreduce entry when d has several ranks (else a message saying which backend lacks it) and calls its
+// dist_attach. Collective: every rank of d calls it.
+cnn_status cnn_backend_attach_dist(cnn_backend *be, struct cnn_dist *d);
 
 bool cnn_backend_supports(const cnn_backend *be, cnn_op op);
 // Selects a GEMM variant by name; the error lists the valid names.

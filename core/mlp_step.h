@@ -66,6 +66,11 @@ typedef struct cnn_mlp_fused_args {
     int eval_rows; // mlp_eval only: rows evaluated (>= 1) in chunks of B; the cursor moves on by each chunk's rows
 
     int grid_blocks; // 0: as many blocks as fit on the GPU at once; else exactly this many (tests)
+
+    // Data-parallel training (docs/distributed.md): each rank runs its shard of the global batch.
+    float grad_scale; // the loss gradient's scale (dlogits = grad_scale (softmax - onehot)); 0: 1/B
+    int grad_only;    // 1: the gradients only, no SGD update (steps must be 1): the caller sums them over the
+                      // ranks (the allreduce entry), then runs sgd over the arena
 } cnn_mlp_fused_args;
 
 #ifdef __cplusplus

@@ -32,6 +32,9 @@ typedef struct {
     // NULL, or a flag a signal handler sets (to the signal number): training stops at the next
     // step boundary once it is non-zero, and the result says so (interrupted).
     const volatile sig_atomic_t *stop;
+    // NULL, or the world of ranks this run trains in (core/dist.h): batch is then the global batch, and the
+    // backend is attached to it (cnn_backend_attach_dist) when training starts. NULL: one process.
+    struct cnn_dist *dist;
 } cnn_train_config;
 
 // One evaluation on the whole test set.
@@ -61,6 +64,15 @@ typedef struct {
     int interrupted;         // the value of *cfg->stop that ended training early (a signal number), 0: none
     long diverged_step;      // the step whose training loss was not finite, which ended training (0: none);
                              // the training loop then still closes its windows, so the record is complete
+    // Data-parallel training (core/dist.h, docs/distributed.md); a single process: 1, 1, 1, 0, 0.
+    // For the energy accounting: the world's shape and this rank's seconds of communication (host clock,
+    // since training began, earlier segments of a resumed run included).
+    int world_size;          // ranks that trained
+    int ranks_per_node;      // ranks on this rank's node
+    int n_nodes;             // nodes of the world
+    double allreduce_s;      // in the gradient all-reduce (waiting for slower ranks included); -1: not measured
+                             // (CUDA: NCCL runs queued on the GPU's stream, not on the host clock)
+    double comm_s;           // in the other collectives (evaluation and loss sums, stop flags, the start's broadcast)
 } cnn_train_result;
 
 // What observers are told when training begins.

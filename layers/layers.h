@@ -38,6 +38,10 @@ cnn_status cnn_softmax_xent_forward(cnn_backend *be, const float *logits, const 
 // dlogits = (softmax(logits) - onehot(labels)) / B, the gradient of the mean loss.
 cnn_status cnn_softmax_xent_backward(cnn_backend *be, const float *logits, const int32_t *labels, float *dlogits,
                                      float *stats, int B, int C);
+// The same with dlogits = (softmax - onehot) / n_mean: these B rows are part of a batch of n_mean rows whose
+// mean loss is trained (a data-parallel rank's shard of the global batch; n_mean = B: the above).
+cnn_status cnn_softmax_xent_backward_mean(cnn_backend *be, const float *logits, const int32_t *labels, float *dlogits,
+                                          float *stats, int B, int C, int n_mean);
 
 // pred, target are (B,C), stats is (2): stats += (Σ_rows Σ_c (pred-target)² / C, #argmax agreements).
 cnn_status cnn_mse_forward(cnn_backend *be, const float *pred, const float *target, float *stats, int B, int C);

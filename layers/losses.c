@@ -9,7 +9,14 @@ cnn_status cnn_softmax_xent_forward(cnn_backend *be, const float *logits, const 
 // logits, dlogits are (B,C), labels is (B): dlogits = (softmax - onehot) / B.
 cnn_status cnn_softmax_xent_backward(cnn_backend *be, const float *logits, const int32_t *labels, float *dlogits,
                                      float *stats, int B, int C) {
-    return be->ops->softmax_xent(be, logits, labels, dlogits, stats, B, C, 1.0f / (float)B);
+    return cnn_softmax_xent_backward_mean(be, logits, labels, dlogits, stats, B, C, B);
+}
+
+// logits, dlogits are (B,C), labels is (B): dlogits = (softmax - onehot) / n_mean, the gradient of the mean
+// loss over n_mean rows of which these B are a part (a data-parallel rank's shard of the global batch).
+cnn_status cnn_softmax_xent_backward_mean(cnn_backend *be, const float *logits, const int32_t *labels, float *dlogits,
+                                          float *stats, int B, int C, int n_mean) {
+    return be->ops->softmax_xent(be, logits, labels, dlogits, stats, B, C, 1.0f / (float)n_mean);
 }
 
 // pred, target are (B,C), stats is (2): loss sum and argmax agreements, no gradient.

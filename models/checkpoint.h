@@ -15,7 +15,7 @@
 #include "models/model.h"
 #include "models/train.h"
 
-#define CNN_CHECKPOINT_VERSION 2 // 2: the segments (time and energy of each part of a resumed run)
+#define CNN_CHECKPOINT_VERSION 3 // 2: the segments (time and energy of each part of a resumed run); 3: the world size
 #define CNN_CHECKPOINT_NAME "checkpoint.bin"
 #define CNN_CHECKPOINT_MAX_ARGS 128
 

@@ -1,6 +1,16 @@
 // The training loop: upload the data once, then epochs of shuffled
 // mini-batches (gather → forward → loss → backward → SGD), evaluations on
 // the whole test set, early stop at the target accuracy.
+//
+// Data-parallel (the backend attached to a world of N ranks, core/dist.h;
+// docs/distributed.md): every rank holds the model and takes rows
+// r*B/N .. (r+1)*B/N-1 of each global batch of B rows (the same shuffle on
+// every rank); the loss gradient is scaled by 1/B, so that the gradients
+// summed over the ranks (the backend's allreduce, one call over the
+// gradient arena) are the global batch's mean, and every rank applies the
+// same SGD update. Evaluation shards the test set, and its sums, the
+// training loss, signals and failures are agreed by every rank at the
+// window edges, so that all stop at the same step.
 #include "models/train.h"
 
 #include <math.h>
@@ -9,11 +19,15 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/dist.h"
 #include "core/mlp_step.h"
 #include "core/rng.h"
 #include "layers/layers.h"
 
 #define EVAL_BATCH 1000
+// A world of several ranks agrees on a signal every this many steps (and at every evaluation, checkpoint and
+// epoch): one small collective, so that all ranks stop at the same step boundary.
+#define STOP_EVERY 16
 
 cnn_train_config cnn_train_config_default(void) {
     cnn_train_config c = {
@@ -86,7 +100,9 @@ typedef struct {
     cnn_mlp_fused_args fused;  // the fused step's arguments (fused), steps set per launch
     double *row_stats;         // (batch, 2) the fused step's per-row loss and hit
     long fused_queued;         // fused: steps already queued beyond the loop's position
-    int batch;                 // the training batch size
+    int batch;                 // the training batch size (global: all ranks together)
+    int rank_batch;            // this rank's rows of each batch (batch / world size)
+    int eval_lo, eval_n;       // this rank's shard of the test set: eval_n examples from eval_lo
     cnn_mlp_fused_args fused_eval; // fused: the evaluation pass's arguments (test set, EVAL_BATCH rows a chunk)
     double *eval_row_stats;    // (n_test, 2) its per-row loss and hit
 } train_state;
@@ -143,6 +159,10 @@ static cnn_status state_init(cnn_backend *be, const cnn_dataset *ds, int batch, 
     st->scale = (float)(1.0 / (255.0 * std));
     st->shift = (float)(-mean / std);
     st->batch = batch;
+    const int N = cnn_dist_size(be->dist), r = cnn_dist_rank(be->dist);
+    st->rank_batch = batch / N;
+    st->eval_lo = (int)((long)ds->test.n * r / N);
+    st->eval_n = (int)((long)ds->test.n * (r + 1) / N) - st->eval_lo;
     return CNN_OK;
 }
 
@@ -193,7 +213,11 @@ cnn_status cnn_step_resolve(const cnn_backend *be, const cnn_model *m, cnn_step_
 static cnn_status fused_init(cnn_backend *be, const cnn_model *m, const cnn_train_config *cfg, train_state *st) {
     cnn_mlp_fused_args *a = &st->fused;
     memset(a, 0, sizeof *a);
-    CNN_TRY(cnn_mlp_fused_args_fill(m, cfg->batch, a));
+    CNN_TRY(cnn_mlp_fused_args_fill(m, st->rank_batch, a));
+    if (cnn_dist_size(be->dist) > 1) { // the gradient of this rank's rows only, summed over the ranks before SGD
+        a->grad_scale = 1.0f / (float)cfg->batch;
+        a->grad_only = 1;
+    }
     void *p = NULL;
     CNN_TRY(be->ops->alloc(be, (size_t)cfg->batch * 2 * sizeof(double), &p));
     st->row_stats = p;
@@ -223,21 +247,29 @@ static cnn_status fused_eval_init(cnn_backend *be, const cnn_model *m, const cnn
     a->images = st->test_images, a->labels = st->test_labels, a->cursor = &st->cursor[1];
     a->scale = st->scale, a->shift = st->shift;
     a->X = st->X, a->y = st->y, a->row_stats = st->eval_row_stats, a->stats = &st->stats[2];
-    a->eval_rows = ds->test.n;
+    a->eval_rows = st->eval_n; // this rank's shard (0: none, then evaluate() skips the call)
     return CNN_OK;
 }
 
-// One optimizer step on the next batch: gather, forward, loss, backward, SGD.
+// The gradients of every rank summed over the ranks (a world of one: nothing), one call over the arena.
+static cnn_status allreduce_grads(cnn_backend *be, cnn_model *m) {
+    if (cnn_dist_size(be->dist) == 1) return CNN_OK;
+    return be->ops->allreduce(be, m->arena.base + m->arena.n, m->arena.n);
+}
+
+// One optimizer step on the next batch (this rank's rows of it): gather, forward, loss (its gradient the
+// mean over the global batch), backward, the gradients' sum over the ranks, SGD.
 // Only queues work on the backend, so it can be captured as a graph.
 static cnn_status train_step(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
                              train_state *st) {
-    const int B = cfg->batch, D = ds->train.rows * ds->train.cols;
+    const int B = st->rank_batch, D = ds->train.rows * ds->train.cols;
     CNN_TRY(be->ops->gather(be, st->train_images, st->train_labels, &st->cursor[0], st->X, st->y, B, D, st->scale,
             st->shift, true));
     CNN_TRY(cnn_model_forward(m, be, st->X, B));
-    CNN_TRY(cnn_softmax_xent_backward(be, cnn_model_logits(m), st->y, cnn_model_dlogits(m), &st->stats[0], B,
-            m->n_classes));
+    CNN_TRY(cnn_softmax_xent_backward_mean(be, cnn_model_logits(m), st->y, cnn_model_dlogits(m), &st->stats[0], B,
+            m->n_classes, cfg->batch));
     CNN_TRY(cnn_model_backward(m, be, st->X, B));
+    CNN_TRY(allreduce_grads(be, m));
     return cnn_sgd_step(be, &m->arena, cfg->lr, cfg->momentum, cfg->weight_decay);
 }
 
@@ -252,6 +284,12 @@ static cnn_status run_step(cnn_backend *be, cnn_model *m, const cnn_dataset *ds,
                            train_state *st, long step, long s, long n, long checkpoint_every) {
     switch (st->step) {
     case CNN_STEP_FUSED:
+        if (st->fused.grad_only) { // several ranks: the fused gradient of one step, the sum over ranks, SGD
+            st->fused.steps = 1;
+            CNN_TRY(be->ops->mlp_steps(be, &st->fused));
+            CNN_TRY(allreduce_grads(be, m));
+            return cnn_sgd_step(be, &m->arena, cfg->lr, cfg->momentum, cfg->weight_decay);
+        }
         if (st->fused_queued == 0) {
             long until = n - s; // to the epoch's end, or to the next evaluation or checkpoint before it
             if (cfg->eval_every > 0 && cfg->eval_every - step % cfg->eval_every < until)
@@ -279,21 +317,31 @@ static cnn_status run_step(cnn_backend *be, cnn_model *m, const cnn_dataset *ds,
     }
 }
 
-static cnn_status set_cursor(cnn_backend *be, cnn_batch_cursor *dev, uint32_t n, uint64_t key, uint32_t start) {
-    cnn_batch_cursor c = {cnn_perm_make(n, key), start, 0};
+// The cursor at position start of the shuffle `key` of [0, n), moving on by stride after each batch (0: by its rows).
+static cnn_status set_cursor(cnn_backend *be, cnn_batch_cursor *dev, uint32_t n, uint64_t key, uint32_t start,
+                             uint32_t stride) {
+    cnn_batch_cursor c = {cnn_perm_make(n, key), start, stride};
     return be->ops->upload(be, &c, dev, sizeof c);
 }
 
+// The training cursor of this rank at global step s of the epoch's shuffle: its shard of batch s.
+static cnn_status set_train_cursor(cnn_backend *be, const cnn_dataset *ds, const cnn_train_config *cfg,
+                                   train_state *st, uint64_t key, long s) {
+    const int N = cnn_dist_size(be->dist);
+    const uint32_t start = (uint32_t)(s * cfg->batch + (long)cnn_dist_rank(be->dist) * st->rank_batch);
+    return set_cursor(be, &st->cursor[0], (uint32_t)ds->train.n, key, start, N > 1 ? (uint32_t)cfg->batch : 0);
+}
+
 // Test loss and accuracy over the whole test set, in chunks of EVAL_BATCH rows
-// (fused: all the chunks in one call, the mlp_eval entry).
+// (fused: all the chunks in one call, the mlp_eval entry). Several ranks: each its shard, the sums added.
 static cnn_status evaluate(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, train_state *st, double *loss,
                            long *hits) {
-    const int n = ds->test.n, D = ds->test.rows * ds->test.cols;
+    const int n = ds->test.n, D = ds->test.rows * ds->test.cols, end = st->eval_lo + st->eval_n;
     CNN_TRY(be->ops->fill(be, &st->stats[2], 2, 0.0f));
-    CNN_TRY(set_cursor(be, &st->cursor[1], (uint32_t)n, 0, 0));
-    if (st->eval_row_stats) CNN_TRY(be->ops->mlp_eval(be, &st->fused_eval));
-    for (int start = 0; start < n && !st->eval_row_stats; start += EVAL_BATCH) {
-        int B = n - start < EVAL_BATCH ? n - start : EVAL_BATCH;
+    CNN_TRY(set_cursor(be, &st->cursor[1], (uint32_t)n, 0, (uint32_t)st->eval_lo, 0));
+    if (st->eval_row_stats && st->eval_n > 0) CNN_TRY(be->ops->mlp_eval(be, &st->fused_eval));
+    for (int start = st->eval_lo; start < end && !st->eval_row_stats; start += EVAL_BATCH) {
+        int B = end - start < EVAL_BATCH ? end - start : EVAL_BATCH;
         CNN_TRY(be->ops->gather(be, st->test_images, st->test_labels, &st->cursor[1], st->X, st->y, B, D, st->scale,
                 st->shift, true));
         CNN_TRY(cnn_model_forward(m, be, st->X, B));
@@ -303,6 +351,12 @@ static cnn_status evaluate(cnn_backend *be, cnn_model *m, const cnn_dataset *ds,
     CNN_TRY(be->ops->download(be, &st->stats[2], host, sizeof host));
     *loss = host[0] / n;
     *hits = lround(host[1]); // a float sum of 0/1 is exact below 2^24 examples
+    if (cnn_dist_size(be->dist) > 1) { // the shards' sums, added in rank order (the same bits on every rank)
+        double sums[2] = {host[0], host[1]};
+        CNN_TRY(cnn_dist_sum_doubles(be->dist, sums, 2));
+        *loss = sums[0] / n;
+        *hits = lround(sums[1]);
+    }
     return CNN_OK;
 }
 
@@ -317,14 +371,18 @@ static cnn_status check_compatible(cnn_backend *be, const cnn_model *m, const cn
     if (m->in_dim != ds->train.rows * ds->train.cols || m->n_classes != ds->n_classes)
         return cnn_error(CNN_ERR_INVALID_ARG, "the model (%s) does not fit %s (%dx%d images, %d classes)", m->desc,
                          ds->name, ds->train.rows, ds->train.cols, ds->n_classes);
-    return cnn_train_precheck(ds, cfg);
+    return cnn_train_precheck(ds, cfg, cnn_dist_size(be->dist));
 }
 
-cnn_status cnn_train_precheck(const cnn_dataset *ds, const cnn_train_config *cfg) {
+cnn_status cnn_train_precheck(const cnn_dataset *ds, const cnn_train_config *cfg, int world_size) {
     CNN_TRY(cnn_train_config_check(cfg));
     if (cfg->batch > ds->train.n)
         return cnn_error(CNN_ERR_INVALID_ARG, "--batch %d is larger than the %d training examples", cfg->batch,
                          ds->train.n);
+    const int N = world_size > 0 ? world_size : 1;
+    if (cfg->batch % N != 0)
+        return cnn_error(CNN_ERR_INVALID_ARG, "--batch %d (the global batch) is not divisible by the %d ranks: "
+                         "give a multiple of %d", cfg->batch, N, N);
     return CNN_OK;
 }
 
@@ -344,7 +402,36 @@ typedef struct {
 
 // Syncs the device and returns the time: every window edge goes through here. A non-finite
 // training loss the backend flagged (softmax_xent) is reported with the step where it happened.
+// Several ranks: every rank passes every edge, and they agree there on whether one failed.
+static cnn_status edge_local(cnn_backend *be, const sync_ctx *sc, double *t);
+static cnn_status agree_diverged_step(cnn_backend *be, const sync_ctx *sc);
 static cnn_status edge(cnn_backend *be, const sync_ctx *sc, double *t) {
+    cnn_status s = cnn_dist_agree(be->dist, edge_local(be, sc, t));
+    if (s == CNN_ERR_DIVERGED && sc && cnn_dist_size(be->dist) > 1) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", cnn_last_error());
+        CNN_TRY(agree_diverged_step(be, sc));
+        s = cnn_error(s, "%s", msg);
+    }
+    return s;
+}
+
+// Every rank learnt that some rank diverged (cnn_dist_agree): the earliest step any rank named becomes every
+// rank's, so that each closes its windows and rank 0 writes the record as for one process.
+static cnn_status agree_diverged_step(cnn_backend *be, const sync_ctx *sc) {
+    const int n = cnn_dist_size(be->dist);
+    double mine = (double)*sc->diverged_step, *all = calloc((size_t)n, sizeof *all), first = 0.0;
+    if (!all) return cnn_error(CNN_ERR_NOMEM, "out of memory agreeing on the step of a divergence");
+    cnn_status s = cnn_dist_gather_doubles(be->dist, &mine, 1, all, 0);
+    for (int k = 0; s == CNN_OK && k < n; k++)
+        if (all[k] > 0 && (first == 0.0 || all[k] < first)) first = all[k];
+    if (s == CNN_OK) s = cnn_dist_broadcast(be->dist, &first, sizeof first, 0);
+    free(all);
+    if (s == CNN_OK) *sc->diverged_step = (long)first;
+    return s;
+}
+
+static cnn_status edge_local(cnn_backend *be, const sync_ctx *sc, double *t) {
     cnn_status s = be->ops->sync(be);
     if (s == CNN_ERR_DIVERGED && sc && be->nonfinite_loss_call > sc->loss_base) {
         long step = sc->step_base + (be->nonfinite_loss_call - sc->loss_base);
@@ -379,7 +466,9 @@ static cnn_status eval_window(cnn_backend *be, const sync_ctx *sc, cnn_model *m,
     CNN_TRY(be->ops->fill(be, &st->stats[0], 2, 0.0f));
     cnn_eval_point p = {
         .epoch = epoch, .step = step, .epochs_done = (double)step / steps_per_epoch, .n_test = ds->test.n};
-    p.train_loss = train_stats[0] / ((double)steps_since_eval * cfg->batch);
+    double train_loss = train_stats[0];
+    CNN_TRY(cnn_dist_sum_doubles(be->dist, &train_loss, 1)); // every rank's rows (a world of one: as it is)
+    p.train_loss = train_loss / ((double)steps_since_eval * cfg->batch);
     CNN_TRY(evaluate(be, m, ds, st, &p.test_loss, &p.test_hits));
     p.test_acc = (double)p.test_hits / (double)p.n_test;
     CNN_TRY(edge(be, sc, &t));
@@ -416,15 +505,54 @@ static cnn_status save_point(cnn_backend *be, const sync_ctx *sc, const cnn_trai
     p.result.steps = step;
     p.result.total_s = t_offset + (t - t0);
     CNN_TRY(be->ops->download(be, &st->stats[0], p.train_stats, sizeof p.train_stats));
-    return h->save(h->user, &p);
+    p.world_size = cnn_dist_size(be->dist);
+    if (p.world_size > 1) { // the sums over every rank's rows (a resumed run puts them on rank 0)
+        double sums[2] = {p.train_stats[0], p.train_stats[1]};
+        CNN_TRY(cnn_dist_sum_doubles(be->dist, sums, 2));
+        p.train_stats[0] = (float)sums[0], p.train_stats[1] = (float)sums[1];
+    }
+    // rank 0 writes the checkpoint; the others only took part in the sums
+    return h && h->save && cnn_dist_rank(be->dist) == 0 ? h->save(h->user, &p) : CNN_OK;
+}
+
+// Whether training stops at this step boundary: the signal flag (a signal number, 0: none) in *sig. Several
+// ranks agree on it at their check points only (`check`, or every STOP_EVERY steps), where every rank asks.
+static cnn_status stop_check(cnn_backend *be, const cnn_train_config *cfg, long step, bool check, int *sig) {
+    *sig = cfg->stop ? (int)*cfg->stop : 0;
+    if (!cfg->stop || cnn_dist_size(be->dist) == 1) return CNN_OK;
+    if (!check && step % STOP_EVERY != 0) {
+        *sig = 0;
+        return CNN_OK;
+    }
+    return cnn_dist_max_int(be->dist, sig);
+}
+
+// Several ranks: rank 0's parameters and momentum to every rank (they were made from the same seed, or
+// restored from the same checkpoint, but one source makes sure), so that every rank starts the same.
+static cnn_status broadcast_arena(cnn_backend *be, cnn_model *m) {
+    if (cnn_dist_size(be->dist) == 1) return CNN_OK;
+    const size_t bytes = 3 * m->arena.n * sizeof(float);
+    float *host = malloc(bytes ? bytes : 1);
+    if (!host) return cnn_error(CNN_ERR_NOMEM, "out of memory broadcasting the parameters");
+    cnn_status s = be->ops->download(be, m->arena.base, host, bytes);
+    if (s == CNN_OK) s = cnn_dist_broadcast(be->dist, host, bytes, 0);
+    if (s == CNN_OK) s = be->ops->upload(be, host, m->arena.base, bytes);
+    free(host);
+    return s;
 }
 
 static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *ds, const cnn_train_config *cfg,
                              const cnn_train_hooks *h, const cnn_train_observer *const *observers, int n_observers,
                              train_state *st, cnn_train_result *r) {
     const long steps_per_epoch = ds->train.n / cfg->batch; // the last incomplete batch is dropped
+    cnn_dist *world = be->dist;
     cnn_train_info info = {cfg,         ds->name,    be->name,   be->gemm->name,         be->device_desc, m->desc,
                            steps_per_epoch, ds->train.n, ds->test.n, cnn_step_name(st->step)};
+    const double grad_s0 = world ? world->grad_s : 0.0, other_s0 = world ? world->other_s : 0.0;
+    // checkpoints where rank 0 writes them: every rank takes part (their sums), so every rank must know
+    int saving = h && h->save;
+    CNN_TRY(cnn_dist_max_int(world, &saving));
+    const long checkpoint_every = h ? h->checkpoint_every : 0; // the same option on every rank
     double t, t0;
     CNN_TRY(edge(be, NULL, &t0));
     const cnn_train_progress *from = h ? h->resume : NULL;
@@ -440,8 +568,11 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
         r->diverged_step = 0;
         step = from->step;
         steps_since_eval = from->steps_since_eval;
-        CNN_TRY(be->ops->upload(be, from->train_stats, &st->stats[0], sizeof from->train_stats));
+        if (cnn_dist_rank(world) == 0) // the sums over every rank's rows: counted once
+            CNN_TRY(be->ops->upload(be, from->train_stats, &st->stats[0], sizeof from->train_stats));
     }
+    const double allreduce_prior = r->allreduce_s, comm_prior = r->comm_s; // the earlier segments'
+    int sig = 0;
     // A divergence inside an epoch ends training like a signal does: the epoch's and the run's windows are
     // closed, so the observers (the energy record) keep what was measured; its message is returned at the end.
     cnn_status diverged = CNN_OK;
@@ -458,25 +589,26 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
     } while (0)
     for (int epoch = from ? from->epoch : 1;
          epoch <= cfg->max_epochs && !r->reached && !r->interrupted && diverged == CNN_OK; epoch++) {
-        if (cfg->stop && *cfg->stop) { // a signal between epochs: no empty epoch is started
-            r->interrupted = (int)*cfg->stop;
+        CNN_TRY(stop_check(be, cfg, step, true, &sig));
+        if (sig) { // a signal between epochs: no empty epoch is started
+            r->interrupted = sig;
             break;
         }
         r->epochs = epoch;
         const long s0 = from && epoch == from->epoch ? (long)from->cursor_start / cfg->batch : 0;
-        CNN_TRY(set_cursor(be, &st->cursor[0], (uint32_t)ds->train.n, cnn_mix64(cfg->seed * 1000003u + epoch) | 1,
-                           (uint32_t)(s0 * cfg->batch)));
+        CNN_TRY(set_train_cursor(be, ds, cfg, st, cnn_mix64(cfg->seed * 1000003u + epoch) | 1, s0));
         CNN_TRY(edge(be, sc, &t));
         NOTIFY(on_epoch_begin, epoch, t);
         for (long s = s0; s < steps_per_epoch && !r->reached; s++) {
             // A signal: stop at this step boundary (fused: at the end of the launch already queued), keep what was
             // measured.
-            if (cfg->stop && *cfg->stop && st->fused_queued == 0) {
-                r->interrupted = (int)*cfg->stop;
-                if (h && h->save) STEP_TRY(save_point(be, sc, h, st, epoch, s, step, steps_since_eval, t_offset, t0, r));
+            if (st->fused_queued == 0) STEP_TRY(stop_check(be, cfg, step, false, &sig));
+            if (sig) {
+                r->interrupted = sig;
+                if (saving) STEP_TRY(save_point(be, sc, h, st, epoch, s, step, steps_since_eval, t_offset, t0, r));
                 break;
             }
-            STEP_TRY(run_step(be, m, ds, cfg, st, step, s, steps_per_epoch, h ? h->checkpoint_every : 0));
+            STEP_TRY(run_step(be, m, ds, cfg, st, step, s, steps_per_epoch, checkpoint_every));
             step++;
             r->steps = step;
             steps_since_eval++;
@@ -487,7 +619,7 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
                                      n_observers, r));
                 steps_since_eval = 0;
             }
-            if (h && h->save && (last || (h->checkpoint_every > 0 && step % h->checkpoint_every == 0)))
+            if (saving && (last || (checkpoint_every > 0 && step % checkpoint_every == 0)))
                 STEP_TRY(save_point(be, sc, h, st, epoch, s + 1, step, steps_since_eval, t_offset, t0, r));
         }
     epoch_end:
@@ -498,6 +630,13 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
 #undef STEP_TRY
     CNN_TRY(edge(be, sc, &t));
     r->total_s = t_offset + (t - t0);
+    r->world_size = cnn_dist_size(world);
+    r->ranks_per_node = world ? world->local_size : 1;
+    r->n_nodes = world ? world->n_nodes : 1;
+    r->allreduce_s = be->device == CNN_DEVICE_CUDA && r->world_size > 1 && be->ops->dist_attach
+                         ? -1.0 // NCCL: queued on the GPU's stream
+                         : allreduce_prior + (world ? world->grad_s - grad_s0 : 0.0);
+    r->comm_s = comm_prior + (world ? world->other_s - other_s0 : 0.0);
     NOTIFY(on_train_end, r, t);
     if (diverged != CNN_OK) return cnn_error(diverged, "%s", diverged_msg);
     return CNN_OK;
@@ -508,7 +647,13 @@ cnn_status cnn_train_hooked(cnn_backend *be, cnn_model *m, const cnn_dataset *ds
                             int n_observers, cnn_train_result *r) {
     memset(r, 0, sizeof *r);
     CNN_TRY(cnn_train_config_check(cfg));
+    if (be->dist != cfg->dist) CNN_TRY(cnn_backend_attach_dist(be, cfg->dist));
     CNN_TRY(check_compatible(be, m, ds, cfg));
+    const cnn_train_progress *from = hooks ? hooks->resume : NULL;
+    if (from && from->world_size != cnn_dist_size(be->dist))
+        return cnn_error(CNN_ERR_INVALID_ARG, "the checkpoint was written by a run of %d rank%s and this run has %d: "
+                         "resume it with as many (mpirun -np %d cnn-train resume DIR)", from->world_size,
+                         from->world_size == 1 ? "" : "s", cnn_dist_size(be->dist), from->world_size);
     CNN_TRY(cnn_model_reserve(m, be, cfg->batch > EVAL_BATCH ? cfg->batch : EVAL_BATCH));
     train_state st;
     cnn_status s = state_init(be, ds, cfg->batch, &st);
@@ -516,6 +661,7 @@ cnn_status cnn_train_hooked(cnn_backend *be, cnn_model *m, const cnn_dataset *ds
     if (s == CNN_OK && st.step == CNN_STEP_FUSED) s = fused_init(be, m, cfg, &st);
     if (s == CNN_OK && st.step == CNN_STEP_FUSED && cnn_backend_supports(be, CNN_OP_MLP_EVAL))
         s = fused_eval_init(be, m, ds, &st);
+    if (s == CNN_OK) s = broadcast_arena(be, m);
     if (s == CNN_OK) s = train_loop(be, m, ds, cfg, hooks, observers, n_observers, &st, r);
     state_free(be, &st);
     return s;
@@ -534,8 +680,8 @@ static cnn_status steps_from(cnn_backend *be, cnn_model *m, const cnn_dataset *d
         const long s = *pos % per_epoch;
         if (s == 0) {
             st->fused_queued = 0; // a launch never crosses an epoch: the cursor is reset between
-            CNN_TRY(set_cursor(be, &st->cursor[0], (uint32_t)ds->train.n,
-                               cnn_mix64(cfg->seed * 1000003u + (uint64_t)(*pos / per_epoch) + 1) | 1, 0));
+            CNN_TRY(set_train_cursor(be, ds, cfg, st,
+                                     cnn_mix64(cfg->seed * 1000003u + (uint64_t)(*pos / per_epoch) + 1) | 1, 0));
         }
         CNN_TRY(run_step(be, m, ds, cfg, st, *pos, s, s + (n - i) < per_epoch ? s + (n - i) : per_epoch, 0));
     }

@@ -31,9 +31,9 @@ cnn_train_config cnn_train_config_default(void);
 cnn_train_config cnn_train_config_recipe(const char *dataset, const char *model);
 // Checks every field; the message names the option (--lr, --batch, ...).
 cnn_status cnn_train_config_check(const cnn_train_config *cfg);
-// cnn_train_config_check, and that the batch fits the dataset's training examples: what cnn_train
-// would refuse about cfg and ds before it touches the backend.
-cnn_status cnn_train_precheck(const cnn_dataset *ds, const cnn_train_config *cfg);
+// cnn_train_config_check, and that the batch fits the dataset's training examples and divides among the
+// world_size ranks: what cnn_train would refuse about cfg and ds before it touches the backend.
+cnn_status cnn_train_precheck(const cnn_dataset *ds, const cnn_train_config *cfg, int world_size);
 
 // Where a run stands at a step boundary: what a checkpoint saves besides the
 // parameter arena, and what a resumed run starts from.
@@ -44,6 +44,7 @@ typedef struct {
     long steps_since_eval;  // steps whose training loss is summed in train_stats
     float train_stats[2];   // the device's training loss sum and hits since the last evaluation
     cnn_train_result result; // the result so far (total_s: seconds of training measured so far)
+    int world_size;         // the ranks that trained (train_stats: their sums); a resumed run needs as many
 } cnn_train_progress;
 
 // Checkpoints and resume (NULL members: none).

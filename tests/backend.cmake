@@ -21,11 +21,11 @@ target_compile_options(test_backend_ops PRIVATE $<$<COMPILE_LANGUAGE:C>:-Wno-mis
 # The training step's ladder in the loop: kind resolution, and the fused step
 # (the CUDA kernel, emulated where a C++ compiler is) trained through cnn_train.
 if(CMAKE_CXX_COMPILER)
-  cnn_add_test(test_train_step_kinds ${CMAKE_CURRENT_SOURCE_DIR}/test_train_step_kinds.c
+  cnn_add_test(test_train_step_kinds ${CMAKE_CURRENT_SOURCE_DIR}/test_train_step_kinds.c ${CMAKE_CURRENT_SOURCE_DIR}/bars_dataset.c
                ${CMAKE_CURRENT_SOURCE_DIR}/emu_backend.cpp)
   target_compile_features(test_train_step_kinds PRIVATE cxx_std_17)
 else()
-  cnn_add_test(test_train_step_kinds ${CMAKE_CURRENT_SOURCE_DIR}/test_train_step_kinds.c
+  cnn_add_test(test_train_step_kinds ${CMAKE_CURRENT_SOURCE_DIR}/test_train_step_kinds.c ${CMAKE_CURRENT_SOURCE_DIR}/bars_dataset.c
                ${CMAKE_CURRENT_SOURCE_DIR}/emu_backend_none.c)
 endif()
 

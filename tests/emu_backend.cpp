@@ -11,6 +11,7 @@
 
 extern "C" {
 #include "core/backend.h"
+#include "core/dist.h"
 #include "test_backend_ops.h"
 }
 
@@ -150,6 +151,10 @@ cnn_status emu_mlp_eval(cnn_backend *be, const cnn_mlp_fused_args *a) {
     return launched(launch_mlp_eval_fused(&args, NULL), "the fused MLP evaluation");
 }
 
+// x is (n), the gradient arena in (host) memory: summed over the ranks of be->dist on the host (core/dist.h),
+// so that the CUDA loop's logic (the fused step's gradient-only launches) runs under mpirun without a GPU.
+cnn_status emu_allreduce(cnn_backend *be, float *x, size_t n) { return cnn_dist_sum_floats(be->dist, x, n); }
+
 // C (M,N) = alpha op(A) (M,K) op(B) (K,N) + beta C: the CUDA backend's "auto" dispatch (132 SMs, as an H200).
 cnn_status emu_gemm_auto(cnn_backend *be, bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
                          const float *B, int ldb, float beta, float *C, int ldc) {
@@ -188,6 +193,7 @@ cnn_backend_ops make_ops() {
     o.maxpool_backward = emu_maxpool_backward;
     o.mlp_steps = emu_mlp_steps;
     o.mlp_eval = emu_mlp_eval;
+    o.allreduce = emu_allreduce;
     return o;
 }
 

@@ -160,9 +160,9 @@ refuse corrupt 'corrupt.*checksum'
 mkdir -p "$tmp/foreign" && head -c 4096 /dev/zero >"$tmp/foreign/checkpoint.bin"
 refuse foreign 'not a cnn-train checkpoint'
 damaged version && printf '\x09' | dd of="$tmp/version/checkpoint.bin" bs=1 seek=8 conv=notrunc 2>/dev/null
-refuse version 'version 9.*reads version 2'
+refuse version 'version 9.*reads version 3'
 damaged old && printf '\x01' | dd of="$tmp/old/checkpoint.bin" bs=1 seek=8 conv=notrunc 2>/dev/null
-refuse old 'version 1 .*reads version 2.*resume it with the cnn-train that wrote it'
+refuse old 'version 1 .*reads version 3.*resume it with the cnn-train that wrote it'
 damaged model
 refuse model 'checkpoint is of model mlp 784-512-10, not mlp 784-256-10' --hidden 256
 # another dataset: the identity block names fashion-mnist (checksum recomputed, so only the identity differs)

@@ -19,45 +19,11 @@
 #include "core/backend.h"
 #include "models/model.h"
 #include "models/train.h"
+#include "bars_dataset.h"
 #include "test_backend_ops.h"
 #include "test_util.h"
 
-enum { SIDE = 8, N_TRAIN = 240, N_TEST = 100, MAX_EVALS = 64 };
-
-// Records every evaluation.
-typedef struct {
-    cnn_eval_point p[MAX_EVALS];
-    int n;
-    char step[16];
-} eval_log;
-
-static void on_begin(void *user, const cnn_train_info *info, double t) {
-    (void)t;
-    snprintf(((eval_log *)user)->step, sizeof ((eval_log *)user)->step, "%s", info->step ? info->step : "");
-}
-
-static void on_eval(void *user, const cnn_eval_point *p, double t) {
-    (void)t;
-    eval_log *log = user;
-    if (log->n < MAX_EVALS) log->p[log->n++] = *p;
-}
-
-// Ten classes of 8x8 images: class c is a bright bar at row c % 8 (column bar for c >= 8), plus noise.
-static void make_split(cnn_split *s, int n, cnn_rng *rng) {
-    s->n = n, s->rows = SIDE, s->cols = SIDE;
-    s->images = malloc((size_t)n * SIDE * SIDE);
-    s->labels = malloc((size_t)n);
-    for (int i = 0; i < n; i++) {
-        const int c = (int)(cnn_rng_u64(rng) % 10);
-        s->labels[i] = (uint8_t)c;
-        for (int y = 0; y < SIDE; y++)
-            for (int x = 0; x < SIDE; x++) {
-                const bool bar = c < 8 ? y == c : x == c - 8;
-                s->images[(size_t)i * SIDE * SIDE + y * SIDE + x] =
-                    (uint8_t)((bar ? 160 : 0) + (int)(cnn_rng_u64(rng) % 90));
-            }
-    }
-}
+enum { SIDE = BARS_SIDE, N_TRAIN = 240, N_TEST = 100 };
 
 static cnn_status train_on(cnn_backend *be, const cnn_dataset *ds, cnn_step_kind step, float lr, eval_log *log) {
     cnn_model m;
@@ -69,7 +35,7 @@ static cnn_status train_on(cnn_backend *be, const cnn_dataset *ds, cnn_step_kind
     cfg.eval_every = 7;
     cfg.lr = lr;
     cfg.step = step;
-    cnn_train_observer obs = {.user = log, .on_train_begin = on_begin, .on_eval = on_eval};
+    cnn_train_observer obs = eval_log_observer(log);
     const cnn_train_observer *list[] = {&obs};
     cnn_train_result r;
     memset(log, 0, sizeof *log);
@@ -103,11 +69,8 @@ static void check_resolution(cnn_backend *cpu, cnn_backend *emu) {
 }
 
 int main(void) {
-    cnn_rng rng;
-    cnn_rng_seed(&rng, 77);
-    cnn_dataset ds = {.name = "bars", .n_classes = 10};
-    make_split(&ds.train, N_TRAIN, &rng);
-    make_split(&ds.test, N_TEST, &rng);
+    cnn_dataset ds;
+    bars_dataset(77, N_TRAIN, N_TEST, &ds);
 
     cnn_backend *cpu = NULL, *emu = NULL;
     CHECK_OK(cnn_backend_create("cpu", NULL, 1, 0, &cpu));
@@ -151,6 +114,6 @@ int main(void) {
         cnn_backend_destroy(emu);
     }
     cnn_backend_destroy(cpu);
-    free(ds.train.images), free(ds.train.labels), free(ds.test.images), free(ds.test.labels);
+    bars_dataset_free(&ds);
     return test_finish("test_train_step_kinds");
 }

@@ -59,4 +59,31 @@ step train_mnist_repeat 120 "$B/cnn-train" mnist --backend=cuda --repeat=20 --ta
 step gemm_square 150 "$B/gemm-bench" --backend=cuda --gemm=all --shapes=square --csv
 step gemm_mlp 60 "$B/gemm-bench" --backend=cuda --gemm=all --shapes=mlp --batch=128 --csv
 
+# 6. data-parallel (docs/distributed.md; needs mpirun there): 1 rank through MPI on each rung; with 2 GPUs,
+#    2 ranks over NCCL on each rung, twice (the same evaluation lines) and within tolerance of 1 rank
+if command -v mpirun >/dev/null; then
+    mpi="mpirun --allow-run-as-root --oversubscribe -q"
+    dist=(mnist --backend=cuda --epochs=3 --no-energy --data-dir="$D/mnist")
+    for s in fused graph ops; do
+        step "dist_np1_$s" 60 $mpi -np 1 "$B/cnn-train" "${dist[@]}" --step=$s
+    done
+    if [ "$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')" -ge 2 ]; then
+        for s in fused graph ops; do
+            step "dist_np2_${s}_a" 90 $mpi -np 2 "$B/cnn-train" "${dist[@]}" --step=$s
+            step "dist_np2_${s}_b" 90 $mpi -np 2 "$B/cnn-train" "${dist[@]}" --step=$s
+            a=$(grep '^epoch' "$OUT/dist_np2_${s}_a.log" | sed 's/elapsed.*//') b=$(grep '^epoch' "$OUT/dist_np2_${s}_b.log" | sed 's/elapsed.*//')
+            [ -n "$a" ] && [ "$a" = "$b" ] && r=PASS || r=FAIL
+            echo "$r dist_np2_${s}_bitwise" | tee -a "$OUT/summary.txt"
+        done
+        step dist_np2_energy 120 $mpi -np 2 "$B/cnn-train" mnist --backend=cuda --target-acc=0.96 \
+            --data-dir="$D/mnist" --out="$OUT/run_dist_np2"
+    else
+        # one GPU: two ranks would share it, which NCCL refuses; cnn-train says so in one line (exit 2)
+        step dist_np2_one_gpu_refused 60 sh -c "$mpi -np 2 \"$B/cnn-train\" mnist --backend=cuda --epochs=1 \
+            --no-energy --data-dir=\"$D/mnist\" 2>&1 | grep -q 'ranks on this node but 1 GPU'"
+    fi
+else
+    echo "SKIP dist: no mpirun on this machine" | tee -a "$OUT/summary.txt"
+fi
+
 echo "done: $(grep -c PASS "$OUT/summary.txt") passed, $(grep -c FAIL "$OUT/summary.txt") failed" | tee -a "$OUT/summary.txt"

@@ -8,6 +8,7 @@
 #include <cblas.h>
 
 #include "core/backend.h"
+#include "core/dist.h"
 #include "cpu_conv.h"
 #include "gemm.h"
 
@@ -208,9 +209,12 @@ static cnn_status cpu_gather(cnn_backend *be, const uint8_t *images, const uint8
         for (int d = 0; d < D; d++) dst[d] = (float)src[d] * scale + shift;
         y[i] = labels[j];
     }
-    if (advance) cursor->start = start + (uint32_t)B;
+    if (advance) cursor->start = start + (cursor->stride ? cursor->stride : (uint32_t)B);
     return CNN_OK;
 }
+
+// x is (n) host floats, the gradient arena: summed over the ranks of be->dist in core/dist.h's fixed order.
+static cnn_status cpu_allreduce(cnn_backend *be, float *x, size_t n) { return cnn_dist_sum_floats(be->dist, x, n); }
 
 static void cpu_destroy(cnn_backend *be) {
     free(be->ctx);
@@ -240,6 +244,7 @@ static const cnn_backend_ops cpu_ops = {
     .transpose = cnn_cpu_transpose,
     .maxpool_forward = cnn_cpu_maxpool_forward,
     .maxpool_backward = cnn_cpu_maxpool_backward,
+    .allreduce = cpu_allreduce,
 };
 
 void cnn_cpu_backend_describe(cnn_backend *out) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dist.h"
 #include "cuda_common.h"
 #include "cuda_devices.h"
 #include "launch.cuh"
@@ -91,6 +92,18 @@ cnn_status cnn_cuda_check(cublasStatus_t s, const char *call, const char *file, 
                      cublasGetStatusString(s), hint);
 }
 
+#ifdef CNN_HAVE_NCCL
+cnn_status cnn_cuda_check(ncclResult_t r, const char *call, const char *file, int line) {
+    if (r == ncclSuccess) return CNN_OK;
+    const char *hint = r == ncclSystemError || r == ncclRemoteError
+                           ? "a rank or its network failed: check that every rank runs and that the nodes reach "
+                             "each other (NCCL_DEBUG=WARN says more)"
+                           : "rerun with NCCL_DEBUG=WARN to see why, and report it if it persists";
+    return cnn_error(CNN_ERR_DEVICE, "%s:%d: %s failed: %s (%s): %s", file, line, call, ncclGetErrorString(r),
+                     ncclGetLastError(NULL), hint);
+}
+#endif
+
 // ---- state ------------------------------------------------------------------
 
 static cnn_cuda_state *state(cnn_backend *be) { return cnn_cuda_state_of(be); }
@@ -133,6 +146,9 @@ static void release_state(cnn_cuda_state *st) {
     if (st->cublas_ws) cudaFree(st->cublas_ws);
     if (st->splitk_ws) cudaFree(st->splitk_ws);
     if (st->bf16_ws) cudaFree(st->bf16_ws);
+#ifdef CNN_HAVE_NCCL
+    if (st->nccl) ncclCommDestroy(st->nccl);
+#endif
     if (st->loss_partials) cudaFree(st->loss_partials);
     if (st->err_host) cudaFreeHost(st->err_host);
     if (st->stream) cudaStreamDestroy(st->stream);
@@ -393,6 +409,42 @@ static cnn_status cuda_mlp_eval(cnn_backend *be, const cnn_mlp_fused_args *a) {
     return cuda_mlp_fused(be, a, "evaluation", mlp_eval_args_ok, launch_mlp_eval_fused);
 }
 
+// ---- data-parallel training (optional entries) -------------------------------------
+
+// Joins the ranks of d with one NCCL communicator on this backend's GPU: rank 0 makes the id, d broadcasts it.
+static cnn_status cuda_dist_attach(cnn_backend *be, cnn_dist *d) {
+#ifdef CNN_HAVE_NCCL
+    cnn_cuda_state *st = state(be);
+    if (st->nccl) return CNN_OK; // attached already (--repeat: one communicator for all the runs)
+    ncclUniqueId id;
+    memset(&id, 0, sizeof id);
+    cnn_status s = d->rank == 0 ? cnn_cuda_check(ncclGetUniqueId(&id), "ncclGetUniqueId", __FILE__, __LINE__) : CNN_OK;
+    CNN_TRY(cnn_dist_agree(d, s));
+    CNN_TRY(cnn_dist_broadcast(d, &id, sizeof id, 0));
+    s = cnn_cuda_check(ncclCommInitRank(&st->nccl, d->size, id, d->rank), "ncclCommInitRank", __FILE__, __LINE__);
+    return cnn_dist_agree(d, s);
+#else
+    (void)be;
+    return cnn_error(CNN_ERR_UNSUPPORTED, "this cnn-train's CUDA backend was built without NCCL, so it cannot train "
+                     "on %d ranks: install NCCL (libnccl-dev) and rebuild, or use --backend=cpu", d->size);
+#endif
+}
+
+// x is (n) device floats, the gradient arena: summed over the ranks by ncclAllReduce, queued on the stream (a
+// graph captures it). Its order is NCCL's, which is fixed for a fixed world, topology, NCCL version and
+// algorithm (NCCL_ALGO=Ring pins the algorithm): docs/distributed.md.
+static cnn_status cuda_allreduce(cnn_backend *be, float *x, size_t n) {
+#ifdef CNN_HAVE_NCCL
+    cnn_cuda_state *st = state(be);
+    if (!st->nccl) return cnn_error(CNN_ERR_INVALID_ARG, "allreduce before dist_attach: a bug in the caller");
+    CUDA_CHECK(ncclAllReduce(x, x, n, ncclFloat, ncclSum, st->nccl, st->stream));
+    return CNN_OK;
+#else
+    (void)be, (void)x, (void)n;
+    return cnn_error(CNN_ERR_UNSUPPORTED, "this cnn-train's CUDA backend was built without NCCL: rebuild with NCCL");
+#endif
+}
+
 // ---- CUDA graphs ------------------------------------------------------------------
 
 struct cuda_graph {
@@ -539,6 +591,8 @@ static const cnn_backend_ops cuda_ops = {
     .mlp_eval = cuda_mlp_eval,
     .timer_start = cuda_timer_start,
     .timer_stop = cuda_timer_stop,
+    .allreduce = cuda_allreduce,
+    .dist_attach = cuda_dist_attach,
 };
 
 extern "C" cnn_status cnn_cuda_backend_describe(cnn_backend *out) {

@@ -10,6 +10,9 @@
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#ifdef CNN_HAVE_NCCL
+#include <nccl.h>
+#endif
 
 #include "core/backend.h"
 
@@ -18,8 +21,11 @@
 // what to do" recorded by cnn_error.
 cnn_status cnn_cuda_check(cudaError_t e, const char *call, const char *file, int line);
 cnn_status cnn_cuda_check(cublasStatus_t s, const char *call, const char *file, int line);
+#ifdef CNN_HAVE_NCCL
+cnn_status cnn_cuda_check(ncclResult_t r, const char *call, const char *file, int line);
+#endif
 
-// Checks a CUDA runtime call, a cuBLAS call, or a launch_* helper (which
+// Checks a CUDA runtime call, a cuBLAS call, an NCCL call, or a launch_* helper (which
 // returns cudaGetLastError() after its launches); on failure returns the
 // cnn_status from the calling function. Library code never exits.
 #define CUDA_CHECK(expr)                                                                                               \
@@ -44,6 +50,9 @@ struct cnn_cuda_state {
     int *err_host;            // mapped pinned ints (ERRW_WORDS): DEVERR_* code and loss counters written by kernels
     int *err_dev;             // the same int as the kernels see it
     bool capturing;
+#ifdef CNN_HAVE_NCCL
+    ncclComm_t nccl;          // the gradient all-reduce's communicator over the ranks (dist_attach); NULL: none
+#endif
 };
 
 // The state of CUDA backend be, with be's device made current on the

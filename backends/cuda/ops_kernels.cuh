@@ -237,9 +237,9 @@ __global__ void k_gather(const uint8_t *__restrict__ images, const uint8_t *__re
     if (threadIdx.x == 0) y[i] = labels[j];
 }
 
-// cursor is one cnn_batch_cursor: start += B.
+// cursor is one cnn_batch_cursor: start += stride (0: += B).
 __global__ void k_cursor_advance(cnn_batch_cursor *cursor, int B) {
-    if (blockIdx.x == 0 && threadIdx.x == 0) cursor->start += (uint32_t)B;
+    if (blockIdx.x == 0 && threadIdx.x == 0) cursor->start += cursor->stride ? cursor->stride : (uint32_t)B;
 }
 
 // ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include "models/model.h"
 #include "models/train.h"
 #include "device.h"
+#include "dist_cli.h"
 #include "explain.h"
 #include "interrupt.h"
 #include "models/checkpoint.h"
@@ -23,8 +24,9 @@
 enum { EXIT_REACHED = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_NOT_REACHED = 3 };
 
 static int fail(cnn_status s) {
-    fprintf(stderr, "cnn-train: %s\n", cnn_last_error()[0] ? cnn_last_error() : cnn_status_name(s));
-    return s == CNN_ERR_INVALID_ARG ? EXIT_USAGE : EXIT_ERROR;
+    const int code = s == CNN_ERR_INVALID_ARG ? EXIT_USAGE : EXIT_ERROR;
+    cli_dist_fail(cnn_last_error()[0] ? cnn_last_error() : cnn_status_name(s), code); // rank 0 prints
+    return code;
 }
 
 static int run_report(int argc, char **argv) {
@@ -97,6 +99,7 @@ static cnn_status train_one(cli_options *o, cnn_backend *be, const cnn_dataset *
     if (s == CNN_OK) {
         progress_printer progress;
         progress_init(&progress, o->quiet);
+        cli_dist_describe(&progress);
         progress.backend_why = o->backend_why;
         const cnn_train_observer *observers[2] = {&progress.observer, cnn_energy_observer(energy)};
         // Checkpoints belong to a single run: with --repeat the runs are not checkpointed.
@@ -114,6 +117,8 @@ static cnn_status train_one(cli_options *o, cnn_backend *be, const cnn_dataset *
 
 int cli_train(cli_options *o, void *energy_options) {
     cnn_energy_options *eo = energy_options;
+    int dist_r = cli_dist_prepare(o, eo); // several ranks: batch, checkpoint, GPU per rank, rank 0 records
+    if (dist_r) return dist_r;
     if (o->resume && o->repeat > 1) {
         fprintf(stderr, "cnn-train: a checkpoint continues one run; --repeat %d cannot be resumed (run it again)\n",
                 o->repeat);
@@ -178,6 +183,8 @@ int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "report") == 0) return run_report(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "explain") == 0) return explain_main(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "sweep") == 0) return sweep_main(argc, argv);
+    int dist_r = cli_dist_start(); // under mpirun or srun: this process is one rank of the run (dist_cli.h)
+    if (dist_r) return dist_r;
     if (argc >= 2 && strcmp(argv[1], "resume") == 0) return resume_main(argc, argv);
     cli_checkpoint_args(argc - 1, argv + 1);
     cli_options o;

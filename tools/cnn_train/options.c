@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dist.h"
 #include "core/energy/energy.h"
 #include "device.h"
 #include "datasets/dataset.h"
@@ -78,6 +79,14 @@ void cli_usage(FILE *f) {
             "\n",
             d.max_epochs, mn.batch, fm.batch, (double)mn.lr, (double)fm.lr, (double)d.momentum, (double)d.weight_decay,
             (unsigned long long)d.seed);
+    fprintf(f, "data-parallel training (MPI%s; docs/distributed.md):\n"
+               "  mpirun -np N cnn-train DATASET [options]   N ranks train one model (also srun -n N):\n"
+               "                         --batch is the global batch (divisible by N), each rank takes\n"
+               "                         batch/N rows of it and the gradients are summed over the ranks\n"
+               "                         (CUDA: NCCL, one GPU per rank, the node-local rank's unless --gpu);\n"
+               "                         rank 0 prints and writes the run record and checkpoints\n"
+               "\n",
+            cnn_dist_available() ? " built in" : ": not built into this binary, install libopenmpi-dev and rebuild");
     fprintf(f, "energy options:\n");
     cnn_energy_print_usage(f);
     fprintf(f, "\nexit status: 0 target reached (or none given), 3 target not reached within --epochs,\n"
@@ -191,7 +200,7 @@ static int apply(cli_options *o, const char *name, const char *value) {
             return usage_error("two different GPUs asked for ('%s' and --gpu %s): give one", value,
                                o->gpu_text ? o->gpu_text : "");
         o->backend = backend;
-        if (index >= 0) o->device_index = index;
+        if (index >= 0) o->device_index = index, o->gpu_given = true;
     } else if (!strcmp(name, "gpu")) {
         if (!parse_long(value, 0, 63, &l))
             return usage_error("--gpu takes a GPU number in [0, 63] (as nvidia-smi counts them), got '%s'%s", value, "");
@@ -199,6 +208,7 @@ static int apply(cli_options *o, const char *name, const char *value) {
             return usage_error("two different GPUs asked for (--gpu %s and cuda:N in --backend/--device)%s", value, "");
         o->device_index = (int)l;
         o->gpu_text = value;
+        o->gpu_given = true;
     } else if (!strcmp(name, "test-batch-size")) {
         return usage_error("--test-batch-size: evaluation always runs in batches of 1000 rows (not an option)%s%s; "
                            "remove it",

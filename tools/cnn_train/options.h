@@ -14,6 +14,7 @@ typedef struct {
     const char *backend_flag; // the flag that chose it: "backend" or "device" (NULL: not given)
     const char *gpu_text;  // --gpu's value as given (for messages)
     int device_index;      // the CUDA device ordinal (--gpu N, cuda:N); -1: none given
+    bool gpu_given;        // --gpu N or cuda:N chose the GPU (else a rank of several takes its node-local rank's)
     char backend_why[160]; // why this backend: "default: ..." or "chosen with --backend"
     const char *gemm;      // NULL: the backend's default
     cnn_precision precision; // --precision: the GEMMs' input format (core/precision.h)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/backend.h"
+#include "dist_cli.h"
 #include "models/model.h"
 #include "models/train.h"
 
@@ -29,5 +30,5 @@ cnn_status cli_preflight(const cli_options *o, const cnn_dataset *ds) {
     if (o->precision_given) CNN_TRY(cnn_backend_select_precision(&desc, o->gemm, o->precision));
     else if (o->gemm) CNN_TRY(cnn_backend_select_gemm(&desc, o->gemm));
     CNN_TRY(check_step(o, &desc, ds)); // the model first: one that cannot fit the images is the first thing to say
-    return cnn_train_precheck(ds, &o->cfg);
+    return cnn_train_precheck(ds, &o->cfg, cnn_dist_size(cli_dist_world()));
 }

@@ -21,6 +21,10 @@ static void on_train_begin(void *user, const cnn_train_info *i, double t) {
     printf("cnn-train: %s (%d train, %d test), %s, %s backend (%s, gemm %s, step %s)\n", i->dataset, i->n_train,
            i->n_test, i->model_desc, i->backend, i->device_desc, i->gemm, i->step ? i->step : "?");
     if (p->backend_why && *p->backend_why) printf("           backend %s: %s\n", i->backend, p->backend_why);
+    if (p->world_size > 1)
+        printf("           data-parallel: %d ranks (%d per node, %d node%s), %d rows of each batch of %d per rank\n",
+               p->world_size, p->ranks_per_node, p->n_nodes, p->n_nodes == 1 ? "" : "s", i->cfg->batch / p->world_size,
+               i->cfg->batch);
     printf("           batch %d, lr %g, momentum %g, weight decay %g, seed %llu, %ld steps/epoch, ", i->cfg->batch,
            (double)i->cfg->lr, (double)i->cfg->momentum, (double)i->cfg->weight_decay,
            (unsigned long long)i->cfg->seed, i->steps_per_epoch);

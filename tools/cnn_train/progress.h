@@ -20,6 +20,7 @@ typedef struct {
     double epoch_t0;         // start of the current epoch (steps per second over it)
     double last_loss;        // mean training loss at the last evaluation; < 0 before the first
     const char *backend_why; // "default: ..." or "chosen with --backend", for the header
+    int world_size, ranks_per_node, n_nodes; // a data-parallel run (0 or 1: one process), for the header
 } progress_printer;
 
 void progress_init(progress_printer *p, bool quiet);

@@ -161,7 +161,7 @@ __device__ void fused_output(const cnn_mlp_fused_args &a, int rows, double *row_
     const float *Hact = a.act[l - 1], *W = a.W[l], *b = a.b[l];
     const int warps = gridDim.x * (FUSED_THREADS / 32);
     const int lane = threadIdx.x % 32;
-    const float grad_scale = 1.0f / (float)a.B;
+    const float grad_scale = a.grad_scale != 0.0f ? a.grad_scale : 1.0f / (float)a.B;
     for (int row = blockIdx.x * (FUSED_THREADS / 32) + threadIdx.x / 32; row < rows; row += warps) {
         const float *h = Hact + (size_t)row * H;
         float z[CNN_FUSED_MAX_CLASSES];
@@ -261,7 +261,8 @@ __device__ void fused_backward(const cnn_mlp_fused_args &a, int l, float *As, fl
 }
 
 // Layer 0: dW[0] (out,D) = dact[0]^T X and db[0], each element's SGD update applied as it is written;
-// then the SGD update of layers 1 .. n_hidden over all their elements (grid-stride).
+// then the SGD update of layers 1 .. n_hidden over all their elements (grid-stride). With a.grad_only:
+// the gradients only (a data-parallel rank sums them over the ranks before its SGD update).
 __device__ void fused_first_and_sgd(const cnn_mlp_fused_args &a, float *As, float *Bs) {
     const int in = a.D, out = fused_out(a, 0);
     const float *dY = a.dact[0];
@@ -269,7 +270,7 @@ __device__ void fused_first_and_sgd(const cnn_mlp_fused_args &a, float *As, floa
     const int tx = threadIdx.x % FUSED_TILE, ty = threadIdx.x / FUSED_TILE;
     for (int t = blockIdx.x; t < n_dw + n_db; t += gridDim.x) {
         if (t >= n_dw) {
-            fused_colsum_item(a, t - n_dw, dY, out, a.db[0], a.b[0], a.vb[0]);
+            fused_colsum_item(a, t - n_dw, dY, out, a.db[0], a.grad_only ? NULL : a.b[0], a.vb[0]);
             continue;
         }
         const int i0 = (t / tw) * FUSED_TILE, j0 = (t % tw) * FUSED_TILE, j = j0 + tx;
@@ -281,9 +282,10 @@ __device__ void fused_first_and_sgd(const cnn_mlp_fused_args &a, float *As, floa
             if (i >= out) break;
             const size_t e = (size_t)i * in + j;
             a.dW[0][e] = acc[r];
-            fused_sgd_one(&a.W[0][e], acc[r], &a.vW[0][e], a.lr, a.momentum, a.wd);
+            if (!a.grad_only) fused_sgd_one(&a.W[0][e], acc[r], &a.vW[0][e], a.lr, a.momentum, a.wd);
         }
     }
+    if (a.grad_only) return;
     const size_t stride = (size_t)gridDim.x * blockDim.x, first = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     for (int l = 1; l <= a.n_hidden; l++) {
         const size_t nw = (size_t)fused_out(a, l) * fused_in(a, l), nb = (size_t)fused_out(a, l);
@@ -302,7 +304,8 @@ __global__ void __launch_bounds__(FUSED_THREADS) k_mlp_step_fused(const cnn_mlp_
     for (int step = 0; step < a.steps; step++) {
         fused_gather(a, a.B);
         fused_grid_sync();
-        if (leader) a.cursor->start += (uint32_t)a.B; // every block has read it; the next read is a step away
+        if (leader) // every block has read it; the next read is a step away
+            a.cursor->start += a.cursor->stride ? a.cursor->stride : (uint32_t)a.B;
         for (int l = 0; l < a.n_hidden; l++) {
             fused_hidden_forward(a, l, a.B, As, Bs);
             fused_grid_sync();

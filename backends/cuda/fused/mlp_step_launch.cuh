@@ -32,7 +32,7 @@ static inline bool mlp_forward_args_ok(const cnn_mlp_fused_args *a) {
 
 // Whether a describes a model and step the fused kernel runs (sizes, pointers, steps).
 static inline bool mlp_fused_args_ok(const cnn_mlp_fused_args *a) {
-    if (!mlp_forward_args_ok(a) || a->steps < 1 || !a->dlogits) return false;
+    if (!mlp_forward_args_ok(a) || a->steps < 1 || !a->dlogits || (a->grad_only && a->steps != 1)) return false;
     for (int l = 0; l <= a->n_hidden; l++) {
         if (l < a->n_hidden && !a->dact[l]) return false;
         if (!a->dW[l] || !a->db[l] || !a->vW[l] || !a->vb[l]) return false;
