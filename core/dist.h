@@ -70,6 +70,10 @@ cnn_status cnn_dist_max_int(cnn_dist *d, int *x);
 cnn_status cnn_dist_broadcast(cnn_dist *d, void *buf, size_t bytes, int root);
 // mine is (n) doubles on every rank, all is (size * n) on rank root (rank k's at k*n; other ranks: may be NULL).
 cnn_status cnn_dist_gather_doubles(cnn_dist *d, const double *mine, int n, double *all, int root);
+// mine is (len) bytes on every rank (len may differ): on rank 0, *all gets one malloc'd block holding every
+// rank's bytes back to back and lens (size entries, given by the caller) their lengths, rank k's after rank
+// k-1's; on the other ranks *all is NULL. The caller frees *all. (The energy shares: core/energy.)
+cnn_status cnn_dist_gather_bytes(cnn_dist *d, const void *mine, size_t len, void **all, size_t *lens);
 cnn_status cnn_dist_barrier(cnn_dist *d);
 // Whether every rank got s == CNN_OK; when not, every rank learns it (agreed_failure, failed_rank) and the
 // ranks whose s was CNN_OK get an error naming the failed rank, the others keep their own (returned).

@@ -192,6 +192,48 @@ cnn_status cnn_dist_gather_doubles(cnn_dist *d, const double *mine, int n, doubl
     return CNN_OK;
 }
 
+cnn_status cnn_dist_gather_bytes(cnn_dist *d, const void *mine, size_t len, void **all, size_t *lens) {
+    *all = NULL;
+    if (!d || d->size == 1) {
+        *all = malloc(len ? len : 1);
+        if (!*all) return cnn_error(CNN_ERR_NOMEM, "out of memory gathering %zu bytes", len);
+        if (len) memcpy(*all, mine, len);
+        lens[0] = len;
+        return CNN_OK;
+    }
+    if (len > (size_t)INT_MAX) return cnn_error(CNN_ERR_INVALID_ARG, "gather: %zu bytes is over MPI's int count", len);
+    const double t0 = cnn_now_s();
+    int n = (int)len, *counts = NULL, *displs = NULL;
+    char *buf = NULL;
+    if (d->rank == 0) {
+        counts = calloc(2 * (size_t)d->size, sizeof *counts);
+        if (!counts) return cnn_error(CNN_ERR_NOMEM, "out of memory gathering from %d ranks", d->size);
+        displs = counts + d->size;
+    }
+    int rc = MPI_Gather(&n, 1, MPI_INT, counts, 1, MPI_INT, 0, state(d)->world);
+    size_t total = 0;
+    if (rc == MPI_SUCCESS && d->rank == 0) {
+        for (int k = 0; k < d->size; k++) {
+            if (total + (size_t)counts[k] > (size_t)INT_MAX) rc = MPI_ERR_COUNT;
+            displs[k] = (int)total, lens[k] = (size_t)counts[k], total += (size_t)counts[k];
+        }
+        buf = malloc(total ? total : 1);
+        if (!buf) {
+            free(counts);
+            return cnn_error(CNN_ERR_NOMEM, "out of memory gathering %zu bytes from %d ranks", total, d->size);
+        }
+    }
+    if (rc == MPI_SUCCESS) rc = MPI_Gatherv(mine, n, MPI_BYTE, buf, counts, displs, MPI_BYTE, 0, state(d)->world);
+    free(counts);
+    d->other_s += cnn_now_s() - t0;
+    if (rc != MPI_SUCCESS) {
+        free(buf);
+        MPI_CHECK(rc);
+    }
+    *all = buf;
+    return CNN_OK;
+}
+
 cnn_status cnn_dist_barrier(cnn_dist *d) {
     if (!d || d->size == 1) return CNN_OK;
     const double t0 = cnn_now_s();

@@ -56,6 +56,15 @@ cnn_status cnn_dist_gather_doubles(cnn_dist *d, const double *mine, int n, doubl
     return CNN_OK;
 }
 
+cnn_status cnn_dist_gather_bytes(cnn_dist *d, const void *mine, size_t len, void **all, size_t *lens) {
+    (void)d;
+    *all = malloc(len ? len : 1);
+    if (!*all) return cnn_error(CNN_ERR_NOMEM, "out of memory gathering %zu bytes", len);
+    if (len) memcpy(*all, mine, len);
+    lens[0] = len;
+    return CNN_OK;
+}
+
 cnn_status cnn_dist_barrier(cnn_dist *d) {
     (void)d;
     return CNN_OK;

@@ -75,6 +75,31 @@ t = json.load(open(sys.argv[1]))["training"]
 assert t.get("steps", 80) == 80 and t.get("epochs", 4) == 4, t
 PY
 
+# 1b. the energy of both ranks in rank 0's one record: every rank's meters, the nodes adding up to the totals
+python3 - "$tmp/np2-1/run.json" <<'PY' || fail "np=2: run.json's energy does not cover both ranks"
+import json, math, sys
+d = json.load(open(sys.argv[1]))
+w, meters = d["distributed"], [m["name"] for m in d["meters"]]
+assert w["world_size"] == 2 and w["nodes_count"] == 1 and len(w["ranks"]) == 2, w
+r0, r1 = w["ranks"]
+assert r0["rank"] == 0 and r1["rank"] == 1 and r1["local_rank"] == 1, w["ranks"]
+assert r1["meters"] and all(m.startswith("r1:") for m in r1["meters"]), r1  # rank 1's own meters, named so
+assert sorted(r0["meters"] + r1["meters"]) == sorted(meters), (meters, w["ranks"])
+for r in w["ranks"]:
+    assert r["training_j"] > 0 and r["training_s"] > 0, r
+    assert 0 < r["communication_share"] < 1 and r["allreduce_s"] > 0, r  # CPU ranks: the all-reduce is timed
+close = lambda a, b: math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+n = w["nodes"][0]
+assert n["ranks"] == 2 and close(n["training_j"], r0["training_j"] + r1["training_j"]), (n, w["ranks"])
+assert close(n["training_j"], d["energy"]["total_j"]), (n, d["energy"])
+assert close(n["functional_unit_j"], d["functional_unit"]["total_j"]), (n, d["functional_unit"])
+# the epochs' table has every rank's meters, and adds up as for one process
+for e in d["epochs"]:
+    assert close(sum(e["energy_j"].values()), e["total_j"]) and set(e["energy_j"]) == set(meters), e
+PY
+"$bin" report "$tmp/np2-1" >/dev/null 2>"$tmp/np2-report.err" || fail "report refused the np=2 record: $(cat "$tmp/np2-report.err")"
+grep -q '^data-parallel: 2 ranks on 1 node' "$tmp/np2-1.out" || fail "np=2: the summary has no energy per node and rank"
+
 # 2. parity with one process at the same global batch
 "$bin" "${train[@]}" --epochs 4 --no-energy >"$tmp/np1.out" 2>&1 || fail "the np=1 run failed: $(tail -3 "$tmp/np1.out")"
 python3 - "$tmp/np1.out" "$tmp/np2-1.out" <<'PY' || fail "np=2 is not within the tolerance of np=1"

@@ -6,7 +6,7 @@
 # the target and their ratios to 1 process.
 #
 # usage: tools/bench_dist.sh [--build DIR] [--rounds R] [--ranks N] [--threads T] [-- cnn-train options]
-#   default: 3 rounds, 2 ranks, T = the CPUs; mnist to 0.95 in at most 10 epochs, --no-energy, --quiet
+#   default: 3 rounds, 2 ranks, T = the CPUs; mnist to 0.95 in at most 10 epochs, --quiet, --idle-seconds 1
 set -euo pipefail
 build=build rounds=3 ranks=2 threads=$(nproc)
 while [ $# -gt 0 ]; do
@@ -23,33 +23,39 @@ done
 bin=$build/cnn-train
 [ -x "$bin" ] || { echo "bench_dist.sh: $bin not found: build first" >&2; exit 1; }
 per=$(( threads / ranks > 0 ? threads / ranks : 1 ))
-args=(mnist --target-acc 0.95 --epochs 10 --no-energy --quiet "$@")
+args=(mnist --target-acc 0.95 --epochs 10 --quiet --idle-seconds 1 "$@")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+n_run=0
 mpi=(mpirun --oversubscribe -np "$ranks")
 [ "$(id -u)" = 0 ] && mpi=(mpirun --allow-run-as-root --oversubscribe -np "$ranks")
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
 echo "command: cnn-train ${args[*]}: 1 process --threads $threads | ${mpi[*]} --threads $per"
-# run LABEL CMD...: "step_ms to_target_s" of one run
+# run CMD...: "step_ms to_target_s energy_j energy_u" of one run (its record in a directory of its own)
 run() {
-    local out
-    out=$("$@")
+    local out dir="$work/run$((n_run += 1))"
+    out=$("$@" --out "$dir")
     local steps train to
     steps=$(sed -nE 's/.* ([0-9]+) steps, .*/\1/p' <<<"$out")
     train=$(sed -nE 's/^time in training steps ([0-9.]+) s.*/\1/p' <<<"$out")
     to=$(sed -nE 's/.*: ([0-9.]+) s to target.*/\1/p' <<<"$out")
     [ -n "$steps" ] && [ -n "$train" ] || { echo "bench_dist.sh: no summary from: $*" >&2; exit 1; }
-    echo "$(awk -v t="$train" -v s="$steps" 'BEGIN {printf "%.4f", 1000 * t / s}') ${to:-nan}"
+    echo "$(awk -v t="$train" -v s="$steps" 'BEGIN {printf "%.4f", 1000 * t / s}') ${to:-nan}" \
+        "$(python3 -c 'import json, sys; f = json.load(open(sys.argv[1]))["functional_unit"]
+print(f"{f[\"total_j\"]:.4g} {f[\"total_uncertainty_j\"]:.2g}")' "$dir/run.json")"
 }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-s1="" t1="" sN="" tN=""
+s1="" t1="" e1="" sN="" tN="" eN=""
 for r in $(seq "$rounds"); do
-    read -r a b < <(run "$bin" "${args[@]}" --threads "$threads")
-    read -r c d < <(run "${mpi[@]}" "$bin" "${args[@]}" --threads "$per")
-    s1="$s1 $a" t1="$t1 $b" sN="$sN $c" tN="$tN $d"
-    echo "round $r  1 process: $a ms/step, $b s to target | $ranks ranks: $c ms/step, $d s to target"
+    read -r a b e u < <(run "$bin" "${args[@]}" --threads "$threads")
+    read -r c d f v < <(run "${mpi[@]}" "$bin" "${args[@]}" --threads "$per")
+    s1="$s1 $a" t1="$t1 $b" e1="$e1 $e" sN="$sN $c" tN="$tN $d" eN="$eN $f"
+    echo "round $r  1 process: $a ms/step, $b s, $e ± $u J to target | $ranks ranks: $c ms/step, $d s, $f ± $v J to target"
 done
 ms1=$(echo "$s1" | median) msN=$(echo "$sN" | median) tt1=$(echo "$t1" | median) ttN=$(echo "$tN" | median)
-echo "| world | threads per rank | ms per step | ratio | s to target | ratio |"
-echo "|---|---|---|---|---|---|"
-echo "| 1 | $threads | $ms1 | 1.00 | $tt1 | 1.00 |"
-awk -v n="$ranks" -v p="$per" -v a="$ms1" -v b="$msN" -v c="$tt1" -v d="$ttN" \
-    'BEGIN {printf "| %d | %d | %s | %.2f | %s | %.2f |\n", n, p, b, b / a, d, d / c}'
+ej1=$(echo "$e1" | median) ejN=$(echo "$eN" | median)
+echo "| world | threads per rank | ms per step | ratio | s to target | ratio | J to target | ratio |"
+echo "|---|---|---|---|---|---|---|---|"
+echo "| 1 | $threads | $ms1 | 1.00 | $tt1 | 1.00 | $ej1 | 1.00 |"
+awk -v n="$ranks" -v p="$per" -v a="$ms1" -v b="$msN" -v c="$tt1" -v d="$ttN" -v e="$ej1" -v f="$ejN" \
+    'BEGIN {printf "| %d | %d | %s | %.2f | %s | %.2f | %s | %.2f |\n", n, p, b, b / a, d, d / c, f, f / e}'

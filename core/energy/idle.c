@@ -31,8 +31,10 @@ static void sleep_s(double sec) {
 static void cache_key(const cnn_energy_session *s, char *key, size_t len) {
     char host[128] = "unknown";
     gethostname(host, sizeof host - 1);
-    int n = snprintf(key, len, "host=%s;backend=%s;gpu=%d;cpu_tdp_w=%g;cpu_idle_w=%g;meters=", host, s->res.backend,
-                     s->res.opt.gpu_index, s->res.cpu_tdp_w, s->res.cpu_idle_w);
+    const cnn_energy_world *w = s->res.opt.world; // another rank of a node reads other meters than its first
+    int n = snprintf(key, len, "host=%s;backend=%s;gpu=%d;cpu_tdp_w=%g;cpu_idle_w=%g;%smeters=", host, s->res.backend,
+                     s->res.opt.gpu_index, s->res.cpu_tdp_w, s->res.cpu_idle_w,
+                     w && w->size > 1 && w->local_rank > 0 ? "node_rank>0;" : "");
     for (int m = 0; m < s->res.n_meters && n > 0 && (size_t)n < len; m++)
         n += snprintf(key + n, len - (size_t)n, "%s%s[%s]", m ? "," : "", s->res.info[m].name, s->res.info[m].device);
 }
@@ -49,7 +51,11 @@ static void cache_file_name(const cnn_energy_session *s, char *name, size_t len)
     gethostname(host, sizeof host - 1);
     for (char *p = host; *p; p++)
         if (*p == '/') *p = '_';
-    snprintf(name, len, "idle-%s-%s-gpu%d.json", host, s->res.backend, s->res.opt.gpu_index);
+    const cnn_energy_world *w = s->res.opt.world;
+    if (w && w->size > 1 && w->local_rank > 0) // another rank of a node: its own meters, its own file
+        snprintf(name, len, "idle-%s-%s-gpu%d-local%d.json", host, s->res.backend, s->res.opt.gpu_index, w->local_rank);
+    else
+        snprintf(name, len, "idle-%s-%s-gpu%d.json", host, s->res.backend, s->res.opt.gpu_index);
 }
 
 // Reads the cache into s->cached_* when its key matches and it is under a week old. Returns 1 then.

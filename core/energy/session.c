@@ -109,26 +109,42 @@ static cnn_status open_meters(cnn_energy_session *s, FILE *log) {
             cnn_energy_notes_add(&s->res.notes, log, "%s; the run continues without GPU energy", note);
         }
     }
+    // A data-parallel run: the node's host meters belong to its first rank; the others read only their GPU
+    // and, where the CPU is estimated, their own process's share above idle (docs/distributed.md, "Energy").
+    const cnn_energy_world *w = o->world;
+    const int host_leader = !w || w->size <= 1 || w->local_rank == 0;
     if (want_rapl) {
         const char *root = cnn_rapl_default_root();
         int n = cnn_meter_rapl_open(root, &s->meters[s->res.n_meters], CNN_ENERGY_MAX_METERS - 1 - s->res.n_meters, note,
                                     sizeof note);
+        if (n > 0 && !host_leader) { // the package counters cover every rank: the node's first rank reads them
+            for (int i = 0; i < n; i++) cnn_meter_close(&s->meters[s->res.n_meters + i]);
+            n = 0;
+            want_rapl = 0, want_model = 0;
+        }
         for (int i = 0; i < n; i++)
             snprintf(s->meters[s->res.n_meters + i].info.device, sizeof s->meters[0].info.device, "%s (%s)",
                      s->meters[s->res.n_meters + i].info.component[0] == 'c' ? s->res.hw.cpu_model : "DRAM",
                      s->meters[s->res.n_meters + i].info.name + 5);
         s->res.n_meters += n;
-        if (n == 0 && !is_auto) return cnn_error(CNN_ERR_UNSUPPORTED, "--meters rapl: %s", note);
-        if (n == 0) {
+        if (n == 0 && !is_auto && want_rapl) return cnn_error(CNN_ERR_UNSUPPORTED, "--meters rapl: %s", note);
+        if (n == 0 && want_rapl) {
             cnn_energy_notes_add(&s->res.notes, log, "%s; falling back to the estimated cpu-model", note);
             want_model = 1;
         } else if (note[0]) {
             cnn_energy_notes_add(&s->res.notes, log, "%s", note);
         }
     }
-    if (want_model) {
+    if (want_model && host_leader) {
         CNN_TRY(cnn_meter_cpu_model_open(s->res.cpu_tdp_w, s->res.cpu_idle_w, s->res.hw.logical_cpus, s->res.hw.cpu_model,
                                          &s->meters[s->res.n_meters]));
+        s->res.n_meters++;
+    } else if (want_model) { // another rank on the node: its process above idle (the first rank's meter has the idle)
+        cnn_meter *m = &s->meters[s->res.n_meters];
+        CNN_TRY(cnn_meter_cpu_model_open(s->res.cpu_tdp_w - s->res.cpu_idle_w, 0.0, s->res.hw.logical_cpus,
+                                         s->res.hw.cpu_model, m));
+        size_t k = strlen(m->info.method);
+        snprintf(m->info.method + k, sizeof m->info.method - k, "; this rank's process above idle");
         s->res.n_meters++;
     }
     for (int i = 0; i < s->res.n_meters; i++) s->res.info[i] = s->meters[i].info;
@@ -161,11 +177,13 @@ cnn_status cnn_energy_start(const cnn_energy_options *o, const char *backend_nam
         st = cnn_error(CNN_ERR_INVALID_ARG, "--cpu-idle-w (%g W) must not exceed --cpu-tdp (%g W)", s->res.cpu_idle_w,
                        s->res.cpu_tdp_w);
     if (st == CNN_OK) {
-        if (o->out_dir[0]) snprintf(s->res.run_dir, sizeof s->res.run_dir, "%s", o->out_dir);
+        if (!cnn_energy_session_is_root(s)) s->res.run_dir[0] = '\0'; // rank 0 keeps the record
+        else if (o->out_dir[0]) snprintf(s->res.run_dir, sizeof s->res.run_dir, "%s", o->out_dir);
         else st = default_run_dir(s->res.run_dir, sizeof s->res.run_dir);
     }
     if (st == CNN_OK) {
-        st = cnn_record_dir_claim(s->res.run_dir, o->resume, &s->lock_fd, s->created_dir, sizeof s->created_dir);
+        if (s->res.run_dir[0])
+            st = cnn_record_dir_claim(s->res.run_dir, o->resume, &s->lock_fd, s->created_dir, sizeof s->created_dir);
         // this run's alone, writable, locked
     }
     if (st == CNN_OK) st = open_meters(s, log);
@@ -214,14 +232,20 @@ static cnn_status compute_result(cnn_energy_session *s) {
                          "cnn_energy_finish: no training was recorded (the loop never called on_train_begin): pass "
                          "cnn_energy_observer(session) to cnn_train");
     cnn_energy_idle_finish(s, &in);
+    double idle_w[CNN_ENERGY_MAX_METERS], idle_u[CNN_ENERGY_MAX_METERS]; // a data-parallel run: every rank's
+    CNN_TRY(cnn_energy_world_merge(s, &in, idle_w, idle_u));
     CNN_TRY(cnn_energy_repeats_account(&in, s->run_seeds, s->n_runs, &r->rep));
     if (!r->acc.ended) cnn_energy_notes_add(&r->notes, NULL, "training did not finish normally: energies run to the end of the session");
 
-    CNN_TRY(cnn_impact_factors_from_options(&r->opt, r->hw.logical_cpus, r->hw.n_gpus, r->hw.gpu_name, &r->factors));
+    int cpus = r->hw.logical_cpus; // a data-parallel run's share of servers: every node's logical CPUs
+    if (r->world.n_nodes > 1)
+        for (int k = 1; k < r->world.n_nodes; k++) cpus += r->world.nodes[k].logical_cpus;
+    CNN_TRY(cnn_impact_factors_from_options(&r->opt, cpus, r->hw.n_gpus, r->hw.gpu_name, &r->factors));
     double train_s = r->acc.train.t1 - r->acc.train.t0;
     cnn_impacts_compute(&r->factors, r->acc.train.total_j, train_s, &r->run_impacts);
     // this session's part plus the earlier segments' (cnn-train resume)
     cnn_energy_fu_compute(&r->acc, r->info, r->n_meters, r->prior, r->n_prior, &r->fu);
+    cnn_energy_world_totals(r);
     r->impacts_fu = r->acc.target_reached;
     cnn_impacts_compute(&r->factors, r->fu.total_j, r->fu.time_s, &r->impacts);
     cnn_energy_segment_current(&r->acc, r->run_id, s->wall_minus_mono, r->info, r->n_meters,
@@ -243,6 +267,7 @@ cnn_status cnn_energy_finish(cnn_energy_session *s, FILE *out, const char **run_
     if (cnn_sampler_error(s->sampler)[0]) cnn_energy_notes_add(&r->notes, NULL, "%s", cnn_sampler_error(s->sampler));
     if (s->lost_events) cnn_energy_notes_add(&r->notes, NULL, "%d window edges were lost (out of memory)", s->lost_events);
     CNN_TRY(compute_result(s));
+    if (!cnn_energy_session_is_root(s)) return CNN_OK; // its share went to rank 0, which writes the one record
     cnn_energy_notes notes = r->notes; // the record adds its own (emissions.csv's): the summary prints them all
     cnn_status st = cnn_energy_write_record(r, &notes);
     r->notes = notes;
@@ -267,6 +292,8 @@ void cnn_energy_free(cnn_energy_session *s) {
     cnn_energy_repeats_free(&s->res.rep);
     free(s->run_seeds);
     free(s->events);
+    for (int k = 0; k < s->n_parts; k++) cnn_energy_part_free(&s->parts[k]);
+    free(s->parts);
     free(s);
 }
 

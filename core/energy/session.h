@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/energy/energy.h"
+#include "core/energy/accounting/rank_part.h"
 #include "core/energy/meters/sampler.h"
 #include "core/energy/result/result.h"
 
@@ -35,6 +36,8 @@ struct cnn_energy_session {
     int lock_fd;     // the run directory's lock (record_dir.h), held for the session; -1: none
     double wall_minus_mono; // the wall clock minus cnn_now_s() at start
     int finished;
+    cnn_energy_rank_part *parts; // rank 0 of a data-parallel run: the other ranks' shares (their series)
+    int n_parts;
 };
 
 // The observer that records the training loop's window edges into s (observer.c).
@@ -44,6 +47,15 @@ cnn_train_observer cnn_energy_session_observer(cnn_energy_session *s);
 // sleeping o->idle_seconds); at the finish, the device-open idle and the cache update.
 void cnn_energy_idle_begin(cnn_energy_session *s, FILE *log);
 void cnn_energy_idle_finish(cnn_energy_session *s, const cnn_energy_input *in);
+
+// A data-parallel run (session_world.c). Whether this session writes the record (rank 0, or one process).
+int cnn_energy_session_is_root(const cnn_energy_session *s);
+// After this rank's own accounting: sends its share to rank 0. On rank 0, receives every share, adds the
+// other ranks' meters to the result (re-timed onto its clock), points `in` at all of them with each one's idle
+// power (idle_w, idle_u: CNN_ENERGY_MAX_METERS each, kept by the caller while `in` is used) and accounts again.
+cnn_status cnn_energy_world_merge(cnn_energy_session *s, cnn_energy_input *in, double *idle_w, double *idle_u);
+// Rank 0, after the functional unit: each node's energy from its ranks' meters.
+void cnn_energy_world_totals(cnn_energy_result *r);
 
 #ifdef __cplusplus
 }

@@ -56,12 +56,7 @@ int cli_resolve_device(cli_options *o) {
     }
     if (o->device_index < 0) o->device_index = 0;
     int count = cnn_cuda_device_count(why, sizeof why);
-    if (count <= 0) { // refused before any meter opens or any idle is measured
-        fprintf(stderr, "cnn-train: --backend=cuda: %s: run on a machine with an NVIDIA GPU and driver, or use "
-                        "--backend=cpu\n", why[0] ? why : "no usable GPU");
-        return 1;
-    }
-    if (o->device_index >= count)
+    if (count > 0 && o->device_index >= count)
         return device_error("--gpu %d: this machine has %d usable GPU(s), numbered from 0", o->device_index, count);
     return 0;
 }
@@ -87,4 +82,12 @@ void cli_print_gemm_names(FILE *f) {
         print_names(f, "cuda", cnn_cuda_gemm_variants, cnn_cuda_gemm_variant_count, cnn_cuda_gemm_default);
     else
         fprintf(f, "                         cuda: not built into this binary (no CUDA toolkit when it was configured)\n");
+}
+
+int cli_require_gpu(const cli_options *o) {
+    char why[160] = "";
+    if (strcmp(o->backend, "cuda") != 0 || cnn_cuda_device_count(why, sizeof why) > 0) return 0;
+    fprintf(stderr, "cnn-train: --backend=cuda: %s: run on a machine with an NVIDIA GPU and driver, or use "
+                    "--backend=cpu\n", why[0] ? why : "no usable GPU");
+    return 1;
 }

@@ -16,6 +16,9 @@ int cli_parse_device(const char *spec, const char **backend, int *index);
 // Resolves o->backend (the default when none was given), o->device_index and
 // o->backend_why. Returns 0, or 2 after printing one usage-error line.
 int cli_resolve_device(cli_options *o);
+// For training on o->backend: 0, or 1 after one line when it is cuda and no GPU is usable (checked before
+// anything is measured or created).
+int cli_require_gpu(const cli_options *o);
 
 // "  cpu:  naive, reorder, ... (default packed)\n  cuda: ..." for --help.
 void cli_print_gemm_names(FILE *f);

@@ -45,6 +45,12 @@ int cli_dist_start(void) {
 
 cnn_dist *cli_dist_world(void) { return world; }
 
+// The energy hook's gather (cnn_energy_world): every rank's share of the energy to rank 0.
+static cnn_status gather_energy(void *ctx, const void *mine, size_t len, void **all, size_t *lens) {
+    return cnn_dist_gather_bytes(ctx, mine, len, all, lens);
+}
+static cnn_energy_world energy_world;
+
 static int refuse(const char *msg) {
     fprintf(stderr, "cnn-train: %s\n", msg); // rank 0's stderr (the others' is quiet)
     return 2;
@@ -80,10 +86,10 @@ int cli_dist_prepare(cli_options *o, void *energy_options) {
         }
         o->device_index = world->local_rank;
     }
-    if (world->rank != 0) {
-        o->quiet = true;
-        ((cnn_energy_options *)energy_options)->enabled = 0; // rank 0 keeps the one record
-    }
+    if (world->rank != 0) o->quiet = true;
+    // every rank measures its own meters; rank 0 gathers them into the one record (docs/distributed.md, "Energy")
+    energy_world = (cnn_energy_world){world->rank, world->size, world->local_rank, gather_energy, world};
+    ((cnn_energy_options *)energy_options)->world = &energy_world;
     return 0;
 }
 

@@ -124,6 +124,7 @@ int cli_train(cli_options *o, void *energy_options) {
                 o->repeat);
         return EXIT_USAGE;
     }
+    if (cli_require_gpu(o)) return EXIT_ERROR; // the first of the cheap checks: no meter, no idle, no directory
     cnn_dataset_options dopt = {o->data_dir, 1, o->quiet};
     cnn_dataset ds;
     cnn_status s = cnn_dataset_load(o->dataset, &dopt, &ds);

@@ -12,9 +12,9 @@ static const char part_magic[8] = {'C', 'N', 'N', 'P', 'A', 'R', 'T', '1'};
 typedef struct {
     char magic[8];
     uint32_t sizeof_info, sizeof_sample, sizeof_event, pad;
-    int rank, local_rank, node, n_meters, n_events, pad2;
+    int rank, local_rank, node, n_meters, n_events, logical_cpus;
     char host[64];
-    double train_s, comm_s;
+    double train_s, allreduce_s, comm_s;
     cnn_meter_info info[CNN_ENERGY_MAX_METERS];
     double idle_w[CNN_ENERGY_MAX_METERS], idle_u_w[CNN_ENERGY_MAX_METERS];
     uint64_t n_samples[CNN_ENERGY_MAX_METERS];
@@ -35,7 +35,7 @@ cnn_status cnn_energy_part_pack(const cnn_energy_rank_part *p, void **buf, size_
     h.n_events = p->n_events;
     memcpy(h.host, p->host, sizeof h.host);
     h.host[sizeof h.host - 1] = '\0';
-    h.train_s = p->train_s, h.comm_s = p->comm_s;
+    h.train_s = p->train_s, h.allreduce_s = p->allreduce_s, h.comm_s = p->comm_s, h.logical_cpus = p->logical_cpus;
     size_t total = sizeof h + (size_t)p->n_events * sizeof(cnn_energy_event);
     for (int i = 0; i < p->n_meters; i++) {
         h.info[i] = p->info[i];
@@ -78,7 +78,8 @@ cnn_status cnn_energy_part_unpack(const void *buf, size_t len, cnn_energy_rank_p
     out->rank = h.rank, out->local_rank = h.local_rank, out->node = h.node, out->n_meters = h.n_meters;
     memcpy(out->host, h.host, sizeof out->host);
     out->host[sizeof out->host - 1] = '\0';
-    out->train_s = h.train_s, out->comm_s = h.comm_s;
+    out->train_s = h.train_s, out->allreduce_s = h.allreduce_s, out->comm_s = h.comm_s;
+    out->logical_cpus = h.logical_cpus;
     const char *r = (const char *)buf + sizeof h;
     for (int i = 0; i < h.n_meters; i++) {
         out->info[i] = h.info[i];

@@ -19,7 +19,9 @@ extern "C" {
 typedef struct {
     int rank, local_rank, node;   // the rank, its index on its node, its node's index (0: rank 0's node)
     char host[64];                // the node's host name
-    double train_s, comm_s;       // seconds of training and, of them, in gradient all-reduces and other reductions
+    int logical_cpus;             // the node's logical CPUs (its share of a server's embodied impacts)
+    double train_s;               // seconds of training
+    double allreduce_s, comm_s;   // of them, in the gradient all-reduces (< 0: not measured) and other collectives
     int n_meters;
     cnn_meter_info info[CNN_ENERGY_MAX_METERS];
     double idle_w[CNN_ENERGY_MAX_METERS], idle_u_w[CNN_ENERGY_MAX_METERS]; // each meter's idle power (NaN: none)

@@ -17,6 +17,20 @@ typedef struct {
     double adp;  // abiotic depletion (minerals and metals), kgSbeq
 } cnn_impact3;
 
+#include <stddef.h>
+
+#include "core/status.h"
+
+// One rank of a data-parallel run (docs/distributed.md, "Energy"): every rank measures its own meters (its
+// GPU; the node's host meters on the node's first rank only), and rank 0 writes the one record with every
+// rank's meters. gather brings each rank's bytes to rank 0 (cnn_dist_gather_bytes' contract: on rank 0 *all
+// holds them back to back, lens[k] rank k's length; NULL on the others).
+typedef struct {
+    int rank, size, local_rank;
+    cnn_status (*gather)(void *ctx, const void *mine, size_t len, void **all, size_t *lens);
+    void *ctx;
+} cnn_energy_world;
+
 struct cnn_energy_options {
     int enabled;              // 0 with --no-energy
     int resume;               // cnn-train resume: out_dir holds this run's record, which the session continues
@@ -42,6 +56,7 @@ struct cnn_energy_options {
     double host_share;        // --host-share: this machine's share of the server; < 0: logical CPUs / 96
     int have_embodied_gpu;    // --embodied-gpu GWP,PE,ADP (one GPU)
     cnn_impact3 embodied_gpu;
+    const cnn_energy_world *world; // a data-parallel run's rank (set by the program, not an option); NULL: one process
 };
 typedef struct cnn_energy_options cnn_energy_options;
 

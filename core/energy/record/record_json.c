@@ -404,6 +404,7 @@ void cnn_energy_fill_run_json(FILE *f, const void *ctx) {
     jw_steps(w, res);
     jw_functional_unit(w, res);
     cnn_energy_jw_segments(w, res);
+    cnn_energy_jw_world(w, res);
     jw_impacts(w, res);
     jw_sampler(w, res);
     cnn_energy_jw_repeats(w, res);

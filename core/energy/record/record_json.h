@@ -27,6 +27,8 @@ void cnn_energy_fill_run_json(FILE *f, const void *ctx);
 void cnn_energy_jw_repeats(cnn_json_writer *w, const cnn_energy_result *res);
 // run.json's "segments" section (segments_json.c).
 void cnn_energy_jw_segments(cnn_json_writer *w, const cnn_energy_result *res);
+// run.json's "distributed" section (world_json.c): null for one process.
+void cnn_energy_jw_world(cnn_json_writer *w, const cnn_energy_result *res);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,7 @@
 // epoch, energy per accuracy step, the functional unit and its impacts
 // with every factor. Every energy figure is labelled with its provenance.
 #include "core/energy/report/summary.h"
+#include "core/energy/report/world_summary.h"
 
 #include <math.h>
 #include <string.h>
@@ -249,6 +250,7 @@ void cnn_energy_print_summary(const cnn_energy_result *res, FILE *out) {
     print_steps(res, out);
     cnn_energy_print_segments(res, out);
     print_functional_unit(res, out);
+    cnn_energy_print_world(res, out);
     print_impacts(res, out);
     cnn_energy_print_repeats(res, out);
     print_sampler(res, out);

@@ -23,6 +23,28 @@
 extern "C" {
 #endif
 
+// A data-parallel run's ranks and nodes (docs/distributed.md, "Energy"): which meters each rank read (its
+// meters are info[first_meter .. first_meter + n_meters)), its seconds of training and communication, and
+// the energy of each node (the sum of its ranks' meters; half-widths add). world_size 1: one process.
+#define CNN_ENERGY_MAX_RANKS 64
+typedef struct {
+    int rank, node, local_rank;
+    char host[64];
+    int first_meter, n_meters;
+    double train_s, allreduce_s, comm_s; // allreduce_s < 0: not measured (NCCL runs on the GPU's stream)
+} cnn_energy_rank_row;
+typedef struct {
+    char host[64];
+    int n_ranks, logical_cpus, n_gpus;
+    double train_j, train_u;     // over the training window
+    double fu_j, fu_u;           // to the target (or the whole run), this session's part
+} cnn_energy_node_row;
+typedef struct {
+    int world_size, n_nodes, n_ranks; // n_ranks: the rows below (at most CNN_ENERGY_MAX_RANKS)
+    cnn_energy_rank_row ranks[CNN_ENERGY_MAX_RANKS];
+    cnn_energy_node_row nodes[CNN_ENERGY_MAX_RANKS];
+} cnn_energy_world_result;
+
 typedef struct {
     // The run: options, identity, machine.
     cnn_energy_options opt;
@@ -73,6 +95,8 @@ typedef struct {
     cnn_impacts impacts;      // of the functional unit (or the whole run when the target was not reached)
     int impacts_fu;           // 1: impacts are for the functional unit
     cnn_impacts run_impacts;  // of the whole training window (emissions.csv)
+
+    cnn_energy_world_result world; // the ranks and nodes (world_size 1: one process)
 
     // The hook's own cost.
     double thread_cpu_s;         // the sampler thread's CPU time
