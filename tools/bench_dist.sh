@@ -26,14 +26,14 @@ per=$(( threads / ranks > 0 ? threads / ranks : 1 ))
 args=(mnist --target-acc 0.95 --epochs 10 --quiet --idle-seconds 1 "$@")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-n_run=0
 mpi=(mpirun --oversubscribe -np "$ranks")
 [ "$(id -u)" = 0 ] && mpi=(mpirun --allow-run-as-root --oversubscribe -np "$ranks")
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
 echo "command: cnn-train ${args[*]}: 1 process --threads $threads | ${mpi[*]} --threads $per"
-# run CMD...: "step_ms to_target_s energy_j energy_u" of one run (its record in a directory of its own)
+# run DIR CMD...: "step_ms to_target_s energy_j energy_u" of one run, its record in DIR
 run() {
-    local out dir="$work/run$((n_run += 1))"
+    local out dir=$1
+    shift
     out=$("$@" --out "$dir")
     local steps train to
     steps=$(sed -nE 's/.* ([0-9]+) steps, .*/\1/p' <<<"$out")
@@ -42,13 +42,13 @@ run() {
     [ -n "$steps" ] && [ -n "$train" ] || { echo "bench_dist.sh: no summary from: $*" >&2; exit 1; }
     echo "$(awk -v t="$train" -v s="$steps" 'BEGIN {printf "%.4f", 1000 * t / s}') ${to:-nan}" \
         "$(python3 -c 'import json, sys; f = json.load(open(sys.argv[1]))["functional_unit"]
-print(f"{f[\"total_j\"]:.4g} {f[\"total_uncertainty_j\"]:.2g}")' "$dir/run.json")"
+print("%.4g %.2g" % (f["total_j"], f["total_uncertainty_j"]))' "$dir/run.json")"
 }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 s1="" t1="" e1="" sN="" tN="" eN=""
 for r in $(seq "$rounds"); do
-    read -r a b e u < <(run "$bin" "${args[@]}" --threads "$threads")
-    read -r c d f v < <(run "${mpi[@]}" "$bin" "${args[@]}" --threads "$per")
+    read -r a b e u < <(run "$work/r$r-1" "$bin" "${args[@]}" --threads "$threads")
+    read -r c d f v < <(run "$work/r$r-$ranks" "${mpi[@]}" "$bin" "${args[@]}" --threads "$per")
     s1="$s1 $a" t1="$t1 $b" e1="$e1 $e" sN="$sN $c" tN="$tN $d" eN="$eN $f"
     echo "round $r  1 process: $a ms/step, $b s, $e ± $u J to target | $ranks ranks: $c ms/step, $d s, $f ± $v J to target"
 done

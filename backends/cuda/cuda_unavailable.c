@@ -22,6 +22,6 @@ int cnn_cuda_device_count(char *why, size_t why_len) {
     return 0;
 }
 
-const cnn_gemm_variant cnn_cuda_gemm_variants[1] = {{NULL, NULL, NULL}};
+const cnn_gemm_variant cnn_cuda_gemm_variants[1] = {{.name = NULL}};
 const int cnn_cuda_gemm_variant_count = 0;
 const char *const cnn_cuda_gemm_default = "";
