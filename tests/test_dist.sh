@@ -119,6 +119,21 @@ got=$?
 [ "$(wc -l <"$tmp/odd.err")" = 1 ] && grep -q '^cnn-train: --batch 33 (the global batch) is not divisible by the 2 ranks' \
     "$tmp/odd.err" || fail "--batch 33 on 2 ranks: not one line saying so: $(cat "$tmp/odd.err")"
 
+# 3b. a divergence on 2 ranks: agreed at its step, the record complete (as for one process), no abort
+"${mpi[@]}" "$bin" "${train[@]}" --data-dir "$CNN_DATA_DIR/mnist" --lr 100 --epochs 1 --checkpoint-every 5 --out "$tmp/div" >"$tmp/div.out" 2>"$tmp/div.err"
+got=$?
+[ "$got" = 1 ] || fail "diverging on 2 ranks: exit $got, expected 1"
+[ "$(grep -c '^cnn-train: ' "$tmp/div.err")" = 1 ] && grep -qE '^cnn-train: (rank [0-9]+: )?training diverged' "$tmp/div.err" ||
+    fail "diverging on 2 ranks: not one divergence line: $(cat "$tmp/div.err")"
+grep -q 'MPI_ABORT' "$tmp/div.err" && fail "diverging on 2 ranks: the world was aborted instead of ending together"
+[ -e "$tmp/div/.cnn-train.lock" ] && fail "diverging on 2 ranks: the lock file was left"
+python3 - "$tmp/div/run.json" <<'PY' || fail "diverging on 2 ranks: run.json does not say where"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["training"]["diverged"] is True and d["training"]["diverged_step"] > 0, d["training"]
+assert d["distributed"]["world_size"] == 2, d["distributed"]
+PY
+
 # 4. SIGTERM: to mpirun (exit 1, Open MPI's), to the ranks themselves (exit 143); the record says interrupted
 # (on the full 10,000 digits: a few evaluation lines a second, which fit the terminal buffer of a rank whose
 # output mpirun no longer reads once it is signalled)

@@ -110,3 +110,7 @@ void cli_dist_fail(const char *msg, int code) {
     }
     if (!known) cnn_dist_abort(world, code);
 }
+
+void cli_dist_failure_agreed(void) {
+    if (world) world->agreed_failure = true;
+}

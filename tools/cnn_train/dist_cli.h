@@ -26,5 +26,8 @@ void cli_dist_describe(progress_printer *p);
 // Reports a failure msg of this rank (exit code `code`): printed by rank 0, or by the rank that failed
 // when the others do not know of it, which then ends the whole world (they would wait for it forever).
 void cli_dist_fail(const char *msg, int code);
+// Says that the failure about to be reported is one every rank met at the same point (a divergence the
+// ranks agreed on, whose record was written): rank 0 prints it, and nobody ends the world.
+void cli_dist_failure_agreed(void);
 
 #endif

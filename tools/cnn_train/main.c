@@ -172,7 +172,10 @@ int cli_train(cli_options *o, void *energy_options) {
         if (s == CNN_OK && interrupted) code = 128 + interrupted; // as the shell reports a signal
     }
     cli_interrupt_restore();
-    if (s == CNN_OK && diverged != CNN_OK) s = cnn_error(diverged, "%s", diverged_msg);
+    if (s == CNN_OK && diverged != CNN_OK) {
+        s = cnn_error(diverged, "%s", diverged_msg);
+        cli_dist_failure_agreed(); // every rank diverged at the agreed step and closed its record together
+    }
     if (s != CNN_OK) code = fail(s);
     cnn_energy_free(energy);
     cnn_backend_destroy(be);
