@@ -184,6 +184,10 @@ typedef struct cnn_backend_ops {
     // whose argmax is the label. Equals, within float rounding, the chunks'
     // gather, forward and softmax_xent (no gradient) op by op.
     cnn_status (*mlp_eval)(cnn_backend *be, const struct cnn_mlp_fused_args *a);
+    // Optional: whether this device runs the fused kernels' cooperative launch (every block resident at once):
+    // CNN_OK, or CNN_ERR_UNSUPPORTED with a message saying why (a GPU or driver without cooperative launches,
+    // a kernel too large for one block per SM). A backend with mlp_steps and without this entry runs them.
+    cnn_status (*mlp_fused_ready)(cnn_backend *be);
 
     // Optional (NULL on the CPU, whose work is done when a call returns):
     // time queued work on the device (CUDA: a pair of events). timer_start

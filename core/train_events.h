@@ -86,6 +86,7 @@ typedef struct {
     long steps_per_epoch;
     int n_train, n_test;
     const char *step;         // how the step runs: "ops", "graph" or "fused" (cnn_step_name); NULL: not said
+    const char *step_note;    // why --step=auto did not take the fused step (the GPU refuses its launch); NULL: none
 } cnn_train_info;
 
 // Observers are called on the training thread. Every call except on_step

@@ -105,6 +105,7 @@ typedef struct {
     int eval_lo, eval_n;       // this rank's shard of the test set: eval_n examples from eval_lo
     cnn_mlp_fused_args fused_eval; // fused: the evaluation pass's arguments (test set, EVAL_BATCH rows a chunk)
     double *eval_row_stats;    // (n_test, 2) its per-row loss and hit
+    char step_note[320];       // why auto did not take the fused step the model allows ("": it did, or no reason)
 } train_state;
 
 static cnn_status upload_bytes(cnn_backend *be, const void *host, size_t bytes, uint8_t **dev) {
@@ -185,12 +186,27 @@ bool cnn_step_parse(const char *name, cnn_step_kind *out) {
     return false;
 }
 
-cnn_status cnn_step_resolve(const cnn_backend *be, const cnn_model *m, cnn_step_kind want, cnn_step_kind *out) {
-    char why[160] = "";
+// The device's word on the fused kernels' cooperative launch (a described backend, without a device, is not
+// asked: it is asked again when the run's backend is open): "" when it runs them, else why not.
+static void fused_refusal(const cnn_backend *be, char *why, size_t len) {
+    why[0] = '\0';
+    if (!be->ctx || !be->ops->mlp_fused_ready) return;
+    if (be->ops->mlp_fused_ready((cnn_backend *)be) != CNN_OK) snprintf(why, len, "%s", cnn_last_error());
+}
+
+cnn_status cnn_step_resolve_noted(const cnn_backend *be, const cnn_model *m, cnn_step_kind want, cnn_step_kind *out,
+                                  char *note, size_t note_len) {
+    char why[160] = "", refused[256] = "";
+    if (note && note_len) note[0] = '\0';
     const bool fusable = cnn_backend_supports(be, CNN_OP_MLP_STEP) && cnn_mlp_fusable(m, why, sizeof why);
     const bool graphs = be->ops->capture_begin != NULL;
+    if (fusable) fused_refusal(be, refused, sizeof refused);
     switch (want) {
-    case CNN_STEP_AUTO: *out = fusable ? CNN_STEP_FUSED : graphs ? CNN_STEP_GRAPH : CNN_STEP_OPS; return CNN_OK;
+    case CNN_STEP_AUTO:
+        *out = fusable && !refused[0] ? CNN_STEP_FUSED : graphs ? CNN_STEP_GRAPH : CNN_STEP_OPS;
+        if (refused[0] && note) // the fastest rung the device allows, and why not the fused one
+            snprintf(note, note_len, "%s: the %s step instead", refused, cnn_step_name(*out));
+        return CNN_OK;
     case CNN_STEP_OPS: *out = CNN_STEP_OPS; return CNN_OK;
     case CNN_STEP_GRAPH:
         if (!graphs)
@@ -203,10 +219,17 @@ cnn_status cnn_step_resolve(const cnn_backend *be, const cnn_model *m, cnn_step_
                                                   "has one for the MLP); use --step=%s",
                              be->name, graphs ? "graph" : "ops");
         if (!fusable) return cnn_error(CNN_ERR_INVALID_ARG, "--step=fused: %s; use --step=graph", why);
+        if (refused[0])
+            return cnn_error(CNN_ERR_UNSUPPORTED, "--step=fused: %s; use --step=%s (or --step=auto)", refused,
+                             graphs ? "graph" : "ops");
         *out = CNN_STEP_FUSED;
         return CNN_OK;
     }
     return cnn_error(CNN_ERR_INVALID_ARG, "unknown step kind %d", (int)want);
+}
+
+cnn_status cnn_step_resolve(const cnn_backend *be, const cnn_model *m, cnn_step_kind want, cnn_step_kind *out) {
+    return cnn_step_resolve_noted(be, m, want, out, NULL, 0);
 }
 
 // The fused step's arguments for m: the model's buffers, the loop's data and scratch (steps set per launch).
@@ -547,7 +570,8 @@ static cnn_status train_loop(cnn_backend *be, cnn_model *m, const cnn_dataset *d
     const long steps_per_epoch = ds->train.n / cfg->batch; // the last incomplete batch is dropped
     cnn_dist *world = be->dist;
     cnn_train_info info = {cfg,         ds->name,    be->name,   be->gemm->name,         be->device_desc, m->desc,
-                           steps_per_epoch, ds->train.n, ds->test.n, cnn_step_name(st->step)};
+                           steps_per_epoch, ds->train.n, ds->test.n, cnn_step_name(st->step),
+                           st->step_note[0] ? st->step_note : NULL};
     const double grad_s0 = world ? world->grad_s : 0.0, other_s0 = world ? world->other_s : 0.0;
     // checkpoints where rank 0 writes them: every rank takes part (their sums), so every rank must know
     int saving = h && h->save;
@@ -657,7 +681,7 @@ cnn_status cnn_train_hooked(cnn_backend *be, cnn_model *m, const cnn_dataset *ds
     CNN_TRY(cnn_model_reserve(m, be, cfg->batch > EVAL_BATCH ? cfg->batch : EVAL_BATCH));
     train_state st;
     cnn_status s = state_init(be, ds, cfg->batch, &st);
-    if (s == CNN_OK) s = cnn_step_resolve(be, m, cfg->step, &st.step);
+    if (s == CNN_OK) s = cnn_step_resolve_noted(be, m, cfg->step, &st.step, st.step_note, sizeof st.step_note);
     if (s == CNN_OK && st.step == CNN_STEP_FUSED) s = fused_init(be, m, cfg, &st);
     if (s == CNN_OK && st.step == CNN_STEP_FUSED && cnn_backend_supports(be, CNN_OP_MLP_EVAL))
         s = fused_eval_init(be, m, ds, &st);

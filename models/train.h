@@ -24,6 +24,11 @@ bool cnn_step_parse(const char *name, cnn_step_kind *out);
 // resolves to fused, graph or ops (the first the backend and model allow);
 // an explicit kind they do not allow is an error that says why and what to use.
 cnn_status cnn_step_resolve(const cnn_backend *be, const cnn_model *m, cnn_step_kind want, cnn_step_kind *out);
+// The same, with a note (note_len bytes; "" when none) when auto could not take the fused step because the
+// device refuses its cooperative launch (the backend's mlp_fused_ready): the run then takes the graph step
+// (or ops), and says why. An explicit --step=fused on such a device is CNN_ERR_UNSUPPORTED, saying what to use.
+cnn_status cnn_step_resolve_noted(const cnn_backend *be, const cnn_model *m, cnn_step_kind want, cnn_step_kind *out,
+                                  char *note, size_t note_len);
 
 cnn_train_config cnn_train_config_default(void);
 // The defaults with the batch size and learning rate of the recipe for this

@@ -151,6 +151,15 @@ cnn_status emu_mlp_eval(cnn_backend *be, const cnn_mlp_fused_args *a) {
     return launched(launch_mlp_eval_fused(&args, NULL), "the fused MLP evaluation");
 }
 
+// The emulated GPU runs cooperative launches, unless $CNN_TEST_EMU_NO_COOP is set (a GPU that refuses them,
+// for the step's fallback: models/train.c).
+cnn_status emu_mlp_fused_ready(cnn_backend *) {
+    if (getenv("CNN_TEST_EMU_NO_COOP"))
+        return cnn_error(CNN_ERR_UNSUPPORTED, "this GPU cannot run the fused step's cooperative launch (the emulator "
+                                              "refuses it: CNN_TEST_EMU_NO_COOP)");
+    return CNN_OK;
+}
+
 // x is (n), the gradient arena in (host) memory: summed over the ranks of be->dist on the host (core/dist.h),
 // so that the CUDA loop's logic (the fused step's gradient-only launches) runs under mpirun without a GPU.
 cnn_status emu_allreduce(cnn_backend *be, float *x, size_t n) { return cnn_dist_sum_floats(be->dist, x, n); }
@@ -193,6 +202,7 @@ cnn_backend_ops make_ops() {
     o.maxpool_backward = emu_maxpool_backward;
     o.mlp_steps = emu_mlp_steps;
     o.mlp_eval = emu_mlp_eval;
+    o.mlp_fused_ready = emu_mlp_fused_ready;
     o.allreduce = emu_allreduce;
     return o;
 }

@@ -22,7 +22,7 @@ static void drive(cnn_energy_session *s) {
     const cnn_train_observer *o = cnn_energy_observer(s);
     cnn_train_config cfg = cnn_train_config_default();
     cfg.target_acc = 0.5;
-    cnn_train_info info = {&cfg, "mnist", "cuda", "fake", "fake device", "mlp test", 10, 100, 100, "ops"};
+    cnn_train_info info = {&cfg, "mnist", "cuda", "fake", "fake device", "mlp test", 10, 100, 100, "ops", NULL};
     o->on_train_begin(o->user, &info, cnn_now_s());
     o->on_epoch_begin(o->user, 1, cnn_now_s());
     cnn_eval_point p = {.epoch = 1, .step = 10, .epochs_done = 1.0, .train_loss = 0.3, .test_loss = 0.2,

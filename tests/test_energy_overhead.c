@@ -29,7 +29,7 @@ static void drive(cnn_energy_session *s) {
     const cnn_train_observer *o = cnn_energy_observer(s);
     cnn_train_config cfg = cnn_train_config_default();
     cfg.target_acc = 0.9;
-    cnn_train_info info = {&cfg, "mnist", "cuda", "fake", "fake device", "mlp test", 10, 100, 100, "ops"};
+    cnn_train_info info = {&cfg, "mnist", "cuda", "fake", "fake device", "mlp test", 10, 100, 100, "ops", NULL};
     o->on_train_begin(o->user, &info, cnn_now_s());
     for (int e = 1; e <= 12; e++) {
         o->on_epoch_begin(o->user, e, cnn_now_s());

@@ -228,7 +228,7 @@ int main(int argc, char **argv) {
     const cnn_train_observer *ob = cnn_energy_observer(s);
     cnn_train_config cfg = cnn_train_config_default();
     cfg.target_acc = 0.9;
-    cnn_train_info info = {&cfg, "mnist", "cpu", "openblas", "test device", "mlp test", 10, 100, 100, "ops"};
+    cnn_train_info info = {&cfg, "mnist", "cpu", "openblas", "test device", "mlp test", 10, 100, 100, "ops", NULL};
     double t0 = cnn_now_s();
     ob->on_train_begin(ob->user, &info, t0);
     double accs[2] = {0.85, 0.93};

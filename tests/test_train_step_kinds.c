@@ -14,6 +14,7 @@
 // softmax in float (docs/cuda.md); 1e-3 of accuracy is 0.1 of one of the
 // 100 test images, so the hit counts must agree exactly.
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/backend.h"
@@ -68,6 +69,32 @@ static void check_resolution(cnn_backend *cpu, cnn_backend *emu) {
     CHECK(!cnn_step_parse("fast", &parsed));
 }
 
+// A GPU that refuses the fused kernels' cooperative launch (the emulator, told so): auto takes the next rung
+// (the emulated backend has no graphs: ops) and says why, the run trains to the CPU's evaluations without a
+// fused launch; an explicit fused step is refused, naming the way out.
+static void check_refused_coop(cnn_backend *emu, const cnn_dataset *ds, const eval_log *ops) {
+    setenv("CNN_TEST_EMU_NO_COOP", "1", 1);
+    cnn_model mlp;
+    const int hidden[2] = {24, 16};
+    CHECK_OK(cnn_model_plan("mlp", 1, SIDE, SIDE, hidden, 2, 10, &mlp));
+    cnn_step_kind k = CNN_STEP_FUSED;
+    char note[320] = "";
+    CHECK_OK(cnn_step_resolve_noted(emu, &mlp, CNN_STEP_AUTO, &k, note, sizeof note));
+    CHECK(k == CNN_STEP_OPS && strstr(note, "cooperative launch") && strstr(note, "the ops step instead"));
+    CHECK(cnn_step_resolve(emu, &mlp, CNN_STEP_FUSED, &k) == CNN_ERR_UNSUPPORTED);
+    CHECK(strstr(cnn_last_error(), "cooperative launch") && strstr(cnn_last_error(), "use --step=ops"));
+    static eval_log fallback;
+    const long before = test_emu_backend_mlp_evals(emu);
+    CHECK_OK(train_on(emu, ds, CNN_STEP_AUTO, 0.05f, &fallback));
+    CHECK(strcmp(fallback.step, "ops") == 0 && test_emu_backend_mlp_evals(emu) == before);
+    CHECK(fallback.n == ops->n);
+    for (int i = 0; i < ops->n && i < fallback.n; i++)
+        CHECK(fabs(ops->p[i].test_loss - fallback.p[i].test_loss) <= 1e-3 && ops->p[i].test_hits == fallback.p[i].test_hits);
+    unsetenv("CNN_TEST_EMU_NO_COOP");
+    CHECK_OK(cnn_step_resolve(emu, &mlp, CNN_STEP_AUTO, &k));
+    CHECK(k == CNN_STEP_FUSED); // the emulator runs them again
+}
+
 int main(void) {
     cnn_dataset ds;
     bars_dataset(77, N_TRAIN, N_TEST, &ds);
@@ -111,6 +138,7 @@ int main(void) {
         const char *p = strstr(msg, "non-finite at step ");
         CHECK(p && sscanf(p, "non-finite at step %ld", &at) == 1 && at >= 1 && at <= 7);
         CHECK(diverged.n == 0 && test_emu_backend_mlp_evals(emu) == before); // no evaluation ran
+        check_refused_coop(emu, &ds, &ops);
         cnn_backend_destroy(emu);
     }
     cnn_backend_destroy(cpu);

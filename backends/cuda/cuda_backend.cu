@@ -404,6 +404,21 @@ static cnn_status cuda_mlp_steps(cnn_backend *be, const cnn_mlp_fused_args *a) {
     return cuda_mlp_fused(be, a, "step", mlp_fused_args_ok, launch_mlp_step_fused);
 }
 
+// Whether this GPU keeps one block of each fused kernel per SM resident for a cooperative launch.
+static cnn_status cuda_mlp_fused_ready(cnn_backend *be) {
+    (void)state(be); // this backend's device current
+    int blocks = 0;
+    cudaError_t e = cnn_cooperative_blocks(k_mlp_step_fused, FUSED_THREADS, FUSED_SMEM_BYTES, &blocks);
+    if (e == cudaSuccess) e = cnn_cooperative_blocks(k_mlp_eval_fused, FUSED_THREADS, FUSED_SMEM_BYTES, &blocks);
+    if (e == cudaErrorCooperativeLaunchTooLarge || e == cudaErrorNotSupported) {
+        cudaGetLastError(); // clear it
+        return cnn_error(CNN_ERR_UNSUPPORTED, "this GPU cannot run the fused step's cooperative launch (%s)",
+                         cudaGetErrorString(e));
+    }
+    CUDA_CHECK(e);
+    return CNN_OK;
+}
+
 // The loss and hits of a->eval_rows rows of the MLP a describes, chunks of a->B rows (fused/mlp_eval.cuh).
 static cnn_status cuda_mlp_eval(cnn_backend *be, const cnn_mlp_fused_args *a) {
     return cuda_mlp_fused(be, a, "evaluation", mlp_eval_args_ok, launch_mlp_eval_fused);
@@ -589,6 +604,7 @@ static const cnn_backend_ops cuda_ops = {
     .maxpool_backward = cuda_maxpool_backward,
     .mlp_steps = cuda_mlp_steps,
     .mlp_eval = cuda_mlp_eval,
+    .mlp_fused_ready = cuda_mlp_fused_ready,
     .timer_start = cuda_timer_start,
     .timer_stop = cuda_timer_stop,
     .allreduce = cuda_allreduce,

@@ -37,6 +37,8 @@ static void push_event(cnn_energy_session *s, cnn_energy_event_kind kind, double
 static void obs_train_begin(void *user, const cnn_train_info *info, double t) {
     cnn_energy_session *s = user;
     if (info) {
+        if (!s->res.have_info && info->step_note) // the record says why the step is not the fused one (once)
+            cnn_energy_notes_add(&s->res.notes, NULL, "step: %s", info->step_note);
         s->res.have_info = 1;
         snprintf(s->res.dataset, sizeof s->res.dataset, "%s", info->dataset ? info->dataset : "");
         snprintf(s->res.loop_backend, sizeof s->res.loop_backend, "%s", info->backend ? info->backend : "");

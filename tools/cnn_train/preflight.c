@@ -9,19 +9,13 @@
 #include "models/train.h"
 
 // The step kind the options ask for, resolved against the backend's description for the model the run will
-// build (built here on a throwaway one-thread CPU backend: the same layers, no device).
+// build (its plan: the layer table, no memory).
 static cnn_status check_step(const cli_options *o, const cnn_backend *desc, const cnn_dataset *ds) {
-    cnn_backend *cpu = NULL;
-    CNN_TRY(cnn_cpu_backend_create(1, &cpu));
     cnn_model m;
     memset(&m, 0, sizeof m);
-    cnn_status s = cnn_model_create(cpu, o->model, 1, ds->train.rows, ds->train.cols, o->hidden, o->n_hidden,
-                                    ds->n_classes, o->cfg.seed, &m);
+    CNN_TRY(cnn_model_plan(o->model, 1, ds->train.rows, ds->train.cols, o->hidden, o->n_hidden, ds->n_classes, &m));
     cnn_step_kind k;
-    if (s == CNN_OK) s = cnn_step_resolve(desc, &m, o->cfg.step, &k);
-    cnn_model_free(&m, cpu);
-    cnn_backend_destroy(cpu);
-    return s;
+    return cnn_step_resolve(desc, &m, o->cfg.step, &k);
 }
 
 cnn_status cli_preflight(const cli_options *o, const cnn_dataset *ds) {

@@ -20,6 +20,7 @@ static void on_train_begin(void *user, const cnn_train_info *i, double t) {
     if (p->quiet) return;
     printf("cnn-train: %s (%d train, %d test), %s, %s backend (%s, gemm %s, step %s)\n", i->dataset, i->n_train,
            i->n_test, i->model_desc, i->backend, i->device_desc, i->gemm, i->step ? i->step : "?");
+    if (i->step_note) printf("           step: %s\n", i->step_note);
     if (p->backend_why && *p->backend_why) printf("           backend %s: %s\n", i->backend, p->backend_why);
     if (p->world_size > 1)
         printf("           data-parallel: %d ranks (%d per node, %d node%s), %d rows of each batch of %d per rank\n",
