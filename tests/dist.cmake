@@ -24,6 +24,10 @@ if(CNN_HAVE_MPI)
     cnn_add_dist_test(test_dist_train ${CMAKE_CURRENT_SOURCE_DIR}/test_dist_train.c ${CMAKE_CURRENT_SOURCE_DIR}/bars_dataset.c
                       ${CMAKE_CURRENT_SOURCE_DIR}/emu_backend_none.c)
   endif()
+  if(CNN_HAVE_NCCL) # NCCL loaded at run time (no GPU needed)
+    cnn_add_test(test_nccl_runtime test_nccl_runtime.c)
+    target_include_directories(test_nccl_runtime PRIVATE ${NCCL_INCLUDE_DIR})
+  endif()
   add_test(NAME test_dist COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_dist.sh $<TARGET_FILE:cnn-train>
                                   ${MPIEXEC_EXECUTABLE})
   set_tests_properties(test_dist PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)

@@ -99,8 +99,9 @@ cnn_status cnn_cuda_check(ncclResult_t r, const char *call, const char *file, in
                            ? "a rank or its network failed: check that every rank runs and that the nodes reach "
                              "each other (NCCL_DEBUG=WARN says more)"
                            : "rerun with NCCL_DEBUG=WARN to see why, and report it if it persists";
-    return cnn_error(CNN_ERR_DEVICE, "%s:%d: %s failed: %s (%s): %s", file, line, call, ncclGetErrorString(r),
-                     ncclGetLastError(NULL), hint);
+    const cnn_nccl_api *nccl = cnn_nccl_api_loaded(); // a result comes from a loaded NCCL
+    return cnn_error(CNN_ERR_DEVICE, "%s:%d: %s failed: %s (%s): %s", file, line, call,
+                     nccl ? nccl->GetErrorString(r) : "NCCL error", nccl ? nccl->GetLastError(NULL) : "", hint);
 }
 #endif
 
@@ -147,7 +148,7 @@ static void release_state(cnn_cuda_state *st) {
     if (st->splitk_ws) cudaFree(st->splitk_ws);
     if (st->bf16_ws) cudaFree(st->bf16_ws);
 #ifdef CNN_HAVE_NCCL
-    if (st->nccl) ncclCommDestroy(st->nccl);
+    if (st->nccl) cnn_nccl_api_loaded()->CommDestroy(st->nccl); // a communicator exists: NCCL is loaded
 #endif
     if (st->loss_partials) cudaFree(st->loss_partials);
     if (st->err_host) cudaFreeHost(st->err_host);
@@ -431,12 +432,16 @@ static cnn_status cuda_dist_attach(cnn_backend *be, cnn_dist *d) {
 #ifdef CNN_HAVE_NCCL
     cnn_cuda_state *st = state(be);
     if (st->nccl) return CNN_OK; // attached already (--repeat: one communicator for all the runs)
+    char why[384];
+    const cnn_nccl_api *nccl = cnn_nccl_api_load(why, sizeof why); // every rank needs it
+    CNN_TRY(cnn_dist_agree(d, nccl ? CNN_OK : cnn_error(CNN_ERR_UNSUPPORTED, "%s", why)));
     ncclUniqueId id;
     memset(&id, 0, sizeof id);
-    cnn_status s = d->rank == 0 ? cnn_cuda_check(ncclGetUniqueId(&id), "ncclGetUniqueId", __FILE__, __LINE__) : CNN_OK;
+    cnn_status s = d->rank == 0 ? cnn_cuda_check(nccl->GetUniqueId(&id), "ncclGetUniqueId", __FILE__, __LINE__)
+                                : CNN_OK;
     CNN_TRY(cnn_dist_agree(d, s));
     CNN_TRY(cnn_dist_broadcast(d, &id, sizeof id, 0));
-    s = cnn_cuda_check(ncclCommInitRank(&st->nccl, d->size, id, d->rank), "ncclCommInitRank", __FILE__, __LINE__);
+    s = cnn_cuda_check(nccl->CommInitRank(&st->nccl, d->size, id, d->rank), "ncclCommInitRank", __FILE__, __LINE__);
     return cnn_dist_agree(d, s);
 #else
     (void)be;
@@ -452,7 +457,7 @@ static cnn_status cuda_allreduce(cnn_backend *be, float *x, size_t n) {
 #ifdef CNN_HAVE_NCCL
     cnn_cuda_state *st = state(be);
     if (!st->nccl) return cnn_error(CNN_ERR_INVALID_ARG, "allreduce before dist_attach: a bug in the caller");
-    CUDA_CHECK(ncclAllReduce(x, x, n, ncclFloat, ncclSum, st->nccl, st->stream));
+    CUDA_CHECK(cnn_nccl_api_loaded()->AllReduce(x, x, n, ncclFloat, ncclSum, st->nccl, st->stream));
     return CNN_OK;
 #else
     (void)be, (void)x, (void)n;

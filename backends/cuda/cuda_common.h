@@ -11,7 +11,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #ifdef CNN_HAVE_NCCL
-#include <nccl.h>
+#include "backends/cuda/nccl_runtime.h" // nccl.h, and NCCL's entry points loaded at run time
 #endif
 
 #include "core/backend.h"
