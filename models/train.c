@@ -534,8 +534,8 @@ static cnn_status save_point(cnn_backend *be, const sync_ctx *sc, const cnn_trai
         CNN_TRY(cnn_dist_sum_doubles(be->dist, sums, 2));
         p.train_stats[0] = (float)sums[0], p.train_stats[1] = (float)sums[1];
     }
-    // rank 0 writes the checkpoint; the others only took part in the sums
-    return h && h->save && cnn_dist_rank(be->dist) == 0 ? h->save(h->user, &p) : CNN_OK;
+    // every rank calls the hook (its energy's share of the segment goes to rank 0); rank 0 writes the checkpoint
+    return h && h->save ? h->save(h->user, &p) : CNN_OK;
 }
 
 // Whether training stops at this step boundary: the signal flag (a signal number, 0: none) in *sig. Several

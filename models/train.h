@@ -56,7 +56,8 @@ typedef struct {
 typedef struct {
     long checkpoint_every; // also call save every this many steps (0: at each epoch's end only)
     // Called at each epoch's end (and every checkpoint_every steps) after a device sync; the model's
-    // arena is current. An error stops training.
+    // arena is current. An error stops training. Several ranks: called on every rank at the same step (so
+    // that it may gather from them); it is for the hook to let rank 0 alone write.
     cnn_status (*save)(void *user, const cnn_train_progress *p);
     void *user;
     const cnn_train_progress *resume; // start from here (the arena already holds the saved parameters)

@@ -167,5 +167,17 @@ got=$?
 "${mpi[@]}" "$bin" resume "$tmp/np2-1" --epochs 5 >"$tmp/r2.out" 2>"$tmp/r2.err" ||
     fail "resume with 2 ranks failed: $(tail -3 "$tmp/r2.err")"
 grep -qE '^epoch +5 +step +100 ' "$tmp/r2.out" || fail "resume with 2 ranks: no epoch 5: $(tail -3 "$tmp/r2.out")"
+# both segments carry both ranks' meters, and the functional unit adds them
+python3 - "$tmp/np2-1/run.json" <<'PY' || fail "resume with 2 ranks: the segments do not cover both ranks"
+import json, math, sys
+d = json.load(open(sys.argv[1]))
+g, fu = d["segments"]["list"], d["functional_unit"]
+assert len(g) == 2, g
+for s in g:
+    names = set(s["energy_per_meter_j"])
+    assert any(n.startswith("r1:") for n in names) and any(not n.startswith("r1:") for n in names), s
+    assert math.isclose(sum(s["energy_per_meter_j"].values()), s["energy_total_j"], rel_tol=1e-9), s
+assert math.isclose(fu["total_j"], g[0]["energy_total_j"] + g[1]["energy_total_j"], rel_tol=1e-9), (fu, g)
+PY
 
 finish test_dist

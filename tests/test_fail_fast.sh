@@ -76,5 +76,7 @@ PY
 # a successful run leaves no lock file either
 "$bin" mnist "${data[@]}" --epochs 1 --idle-seconds 0 --quiet --out "$tmp/ok" >/dev/null 2>&1 || fail "a plain run failed"
 [ -e "$tmp/ok/.cnn-train.lock" ] && fail "a finished run left its lock file"
+python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["distributed"] is None' "$tmp/ok/run.json" ||
+    fail "a single-process run's record has a distributed section"
 
 finish test_fail_fast

@@ -80,7 +80,8 @@ void cnn_energy_free(cnn_energy_session *s);
 // The current segment so far, for a checkpoint: the energy of every meter over [the start of training, now]
 // (computed as every window is, once the sampler has a reading past now; at most ~3 meter update periods
 // of waiting), the wall-clock times, the training seconds. signal: the signal that stops the run (0: none).
-// NULL s: CNN_ERR_INVALID_ARG.
+// NULL s: CNN_ERR_INVALID_ARG. A data-parallel run: every rank calls it at the same checkpoint (it gathers),
+// and rank 0's segment holds every rank's meters (rK:NAME).
 cnn_status cnn_energy_segment_now(cnn_energy_session *s, int signal, cnn_energy_segment *out);
 // cnn-train resume: the run's earlier segments (from the checkpoint, oldest first). Their energy and training
 // seconds are added to the functional unit's; run.json lists them with the unmeasured gaps between them.

@@ -54,6 +54,9 @@ int cnn_energy_session_is_root(const cnn_energy_session *s);
 // other ranks' meters to the result (re-timed onto its clock), points `in` at all of them with each one's idle
 // power (idle_w, idle_u: CNN_ENERGY_MAX_METERS each, kept by the caller while `in` is used) and accounts again.
 cnn_status cnn_energy_world_merge(cnn_energy_session *s, cnn_energy_input *in, double *idle_w, double *idle_u);
+// A checkpoint of a data-parallel run (every rank calls it, with its own segment so far in out): rank 0's out
+// gets every other rank's meters (rK:NAME) and energy; the other ranks' is theirs alone.
+cnn_status cnn_energy_world_segment(cnn_energy_session *s, cnn_energy_segment *out);
 // Rank 0, after the functional unit: each node's energy from its ranks' meters.
 void cnn_energy_world_totals(cnn_energy_result *r);
 

@@ -49,7 +49,7 @@ cnn_status cnn_energy_segment_now(cnn_energy_session *s, int signal, cnn_energy_
     }
     out->ended = signal ? CNN_SEGMENT_INTERRUPTED : CNN_SEGMENT_KILLED; // killed unless the record says otherwise
     out->signal = signal;
-    return CNN_OK;
+    return cnn_energy_world_segment(s, out); // a data-parallel run: every rank's meters in rank 0's
 }
 
 cnn_status cnn_energy_add_prior_segments(cnn_energy_session *s, const cnn_energy_segment *segs, int n) {

@@ -34,6 +34,13 @@ static void own_part(const cnn_energy_session *s, const cnn_energy_world *w, cnn
     p->events = s->events, p->n_events = s->n_events;
 }
 
+// "rK:NAME", the name of rank K's meter NAME in rank 0's record (cut to len bytes).
+static void rank_meter_name(char *dst, size_t len, int rank, const char *name) {
+    char buf[96];
+    snprintf(buf, sizeof buf, "r%d:%.64s", rank, name);
+    snprintf(dst, len, "%.*s", (int)(len - 1), buf);
+}
+
 // The node of host among the rows so far (a new one at the end when it is not there).
 static int node_of(cnn_energy_world_result *wr, const char *host, int logical_cpus) {
     for (int k = 0; k < wr->n_nodes; k++)
@@ -66,7 +73,7 @@ static cnn_status add_rank(cnn_energy_result *r, const cnn_energy_rank_part *p, 
         const int i = first + m;
         if (p->rank != 0) {
             r->info[i] = p->info[m];
-            snprintf(r->info[i].name, sizeof r->info[i].name, "r%d:%.24s", p->rank, p->info[m].name);
+            rank_meter_name(r->info[i].name, sizeof r->info[i].name, p->rank, p->info[m].name);
             snprintf(r->info[i].device, sizeof r->info[i].device, "%.90s (rank %d, %.24s)", p->info[m].device,
                      p->rank, p->host);
             r->series[i] = p->series[m];
@@ -145,4 +152,42 @@ void cnn_energy_world_totals(cnn_energy_result *r) {
             n->fu_j += r->fu.j[m], n->fu_u += r->fu.u[m];
         }
     }
+}
+
+// Rank 0: rank k's segment g (its own meters) added to out as "rK:NAME"; the totals add, the weakest provenance wins.
+static cnn_status add_segment(cnn_energy_segment *out, const cnn_energy_segment *g, int k) {
+    if (out->n_meters + g->n_meters > (int)(sizeof out->meter / sizeof out->meter[0]))
+        return cnn_error(CNN_ERR_UNSUPPORTED, "the ranks read %d meters with rank %d's, more than the %d a checkpoint "
+                                              "holds: measure fewer (--meters nvml)",
+                         out->n_meters + g->n_meters, k, (int)(sizeof out->meter / sizeof out->meter[0]));
+    for (int m = 0; m < g->n_meters; m++) {
+        const int i = out->n_meters++;
+        rank_meter_name(out->meter[i], sizeof out->meter[i], k, g->meter[m]);
+        out->j[i] = g->j[m], out->u[i] = g->u[m], out->prov[i] = g->prov[m];
+    }
+    out->total_j += g->total_j, out->total_u += g->total_u;
+    out->total_prov = (int)cnn_provenance_weakest((cnn_provenance)out->total_prov, (cnn_provenance)g->total_prov);
+    return CNN_OK;
+}
+
+cnn_status cnn_energy_world_segment(cnn_energy_session *s, cnn_energy_segment *out) {
+    const cnn_energy_world *w = s->res.opt.world;
+    if (!w || w->size <= 1) return CNN_OK;
+    void *all = NULL;
+    size_t *lens = calloc((size_t)w->size, sizeof *lens);
+    if (!lens) return cnn_error(CNN_ERR_NOMEM, "out of memory for %d ranks' segments", w->size);
+    cnn_status st = w->gather(w->ctx, out, sizeof *out, &all, lens);
+    for (int k = 1; st == CNN_OK && w->rank == 0 && k < w->size; k++) {
+        if (lens[k] != sizeof *out) {
+            st = cnn_error(CNN_ERR_FORMAT, "rank %d's segment has %zu bytes, %zu expected: run the same binary on "
+                                           "every rank", k, lens[k], sizeof *out);
+            break;
+        }
+        cnn_energy_segment g;
+        memcpy(&g, (const char *)all + (size_t)k * sizeof g, sizeof g);
+        st = add_segment(out, &g, k);
+    }
+    free(all);
+    free(lens);
+    return st;
 }

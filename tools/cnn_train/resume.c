@@ -7,6 +7,7 @@
 
 #include "core/energy/energy.h"
 #include "device.h"
+#include "dist_cli.h"
 #include "models/checkpoint.h"
 
 int cli_train(cli_options *o, void *energy_options); // main.c
@@ -25,7 +26,8 @@ cnn_status cli_checkpoint_save(void *user, const cnn_train_progress *p) {
     if (c->n_prior < 0 || c->n_prior >= CNN_ENERGY_MAX_SEGMENTS)
         return cnn_error(CNN_ERR_INVALID_ARG, "a run can be resumed at most %d times", CNN_ENERGY_MAX_SEGMENTS - 1);
     for (int k = 0; k < c->n_prior; k++) segs[k] = c->prior[k];
-    CNN_TRY(cnn_energy_segment_now(c->energy, p->result.interrupted, &segs[c->n_prior]));
+    CNN_TRY(cnn_energy_segment_now(c->energy, p->result.interrupted, &segs[c->n_prior])); // every rank's meters
+    if (cnn_dist_rank(cli_dist_world()) != 0) return CNN_OK; // rank 0 writes the checkpoint
     return cnn_checkpoint_save(c->run_dir, c->be, c->model, c->ds, saved_argc, saved_argv, p, segs, c->n_prior + 1);
 }
 
