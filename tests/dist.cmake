@@ -37,3 +37,10 @@ else()
            COMMAND sh -c "OMPI_COMM_WORLD_SIZE=2 \"$0\" mnist --no-energy 2>err.txt; rc=$?; cat err.txt; test $rc -eq 2 && grep -q 'built without MPI' err.txt && test $(wc -l < err.txt) -eq 1"
                    $<TARGET_FILE:cnn-train>)
 endif()
+if(CNN_HAVE_MPI)
+  # cnn-train sweep as 2 ranks: refused in one line (exit 2), before any row runs
+  add_test(NAME test_dist_sweep_refused
+           COMMAND sh -c "${MPIEXEC_EXECUTABLE} --allow-run-as-root --oversubscribe -q -np 2 \"$0\" sweep mnist --batch 32,64 >out.txt 2>err.txt; rc=$?; cat err.txt; test $rc -eq 2 && test $(grep -c 'sweep runs its rows one process at a time' err.txt) -eq 1 && ! test -s out.txt"
+                   $<TARGET_FILE:cnn-train>)
+  set_tests_properties(test_dist_sweep_refused PROPERTIES WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+endif()

@@ -186,6 +186,14 @@ int cli_train(cli_options *o, void *energy_options) {
 int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "report") == 0) return run_report(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "explain") == 0) return explain_main(argc, argv);
+    int ranks = 1;
+    if (argc >= 2 && strcmp(argv[1], "sweep") == 0 && cnn_dist_launched(&ranks) && ranks > 1) {
+        // N copies of a sweep would each run every row into the same directories; the first rank says so
+        const char *rank = getenv("OMPI_COMM_WORLD_RANK") ? getenv("OMPI_COMM_WORLD_RANK") : getenv("PMI_RANK");
+        if (!rank || !strcmp(rank, "0")) fprintf(stderr, "cnn-train: sweep runs its rows one process at a time, not as %d ranks: run it without "
+                        "mpirun (or launch each row with mpirun yourself)\n", ranks);
+        return EXIT_USAGE;
+    }
     if (argc >= 2 && strcmp(argv[1], "sweep") == 0) return sweep_main(argc, argv);
     int dist_r = cli_dist_start(); // under mpirun or srun: this process is one rank of the run (dist_cli.h)
     if (dist_r) return dist_r;
