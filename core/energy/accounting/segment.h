@@ -11,6 +11,7 @@ extern "C" {
 // window in wall-clock time, its training seconds and its energy, as measured by the session that ran it.
 // A checkpoint carries the earlier segments and the current one so far (plain data, written as is).
 #define CNN_ENERGY_MAX_SEGMENTS 32
+#define CNN_ENERGY_SEGMENT_METERS 16 // CNN_ENERGY_MAX_METERS (checked where both are seen: segments.c)
 typedef enum {
     CNN_SEGMENT_KILLED = 0,      // its last checkpoint is all that is left: the process died without its record
     CNN_SEGMENT_INTERRUPTED = 1, // stopped by a signal (signal says which); its record was written
@@ -22,9 +23,10 @@ typedef struct {
     double end_unix;            // the last instant its energy covers (the checkpoint), CLOCK_REALTIME seconds
     double train_s;             // training seconds in this segment
     int n_meters;
-    char meter[8][32];          // the meters' names
-    double j[8], u[8];          // energy per meter over the window and its half-width (joules; u may be inf)
-    int prov[8];                // each meter's provenance (cnn_provenance)
+    char meter[CNN_ENERGY_SEGMENT_METERS][32]; // the meters' names
+    double j[CNN_ENERGY_SEGMENT_METERS], u[CNN_ENERGY_SEGMENT_METERS]; // energy per meter over the window and its
+                                                                       // half-width (joules; u may be inf)
+    int prov[CNN_ENERGY_SEGMENT_METERS]; // each meter's provenance (cnn_provenance)
     double total_j, total_u;
     int total_prov;             // the weakest of the meters'
     int ended;                  // cnn_energy_segment_end

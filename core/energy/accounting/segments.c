@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-_Static_assert(CNN_ENERGY_MAX_METERS == 8, "cnn_energy_segment holds 8 meters");
+_Static_assert(CNN_ENERGY_SEGMENT_METERS == CNN_ENERGY_MAX_METERS, "a segment holds every meter of a session");
 
 // Adds an earlier segment to the functional unit: its time, its total, each meter to this session's of that name.
 static void fu_add(cnn_energy_fu *f, const cnn_meter_info *info, int n_meters, const cnn_energy_segment *g) {

@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define CNN_ENERGY_MAX_METERS 8
+#define CNN_ENERGY_MAX_METERS 16
 
 typedef enum {
     CNN_PROV_MEASURED_COUNTER = 0, // a hardware energy counter

@@ -16,7 +16,7 @@
 #define CNN_SVG_MR 30
 #define CNN_SVG_MT 50
 #define CNN_SVG_MB 110
-#define CNN_SVG_MAX_SERIES 9
+#define CNN_SVG_MAX_SERIES 17 // every meter a record holds (CNN_ENERGY_MAX_METERS) and one more
 
 extern const char *const cnn_svg_palette[CNN_SVG_MAX_SERIES];
 

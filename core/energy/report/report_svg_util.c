@@ -12,8 +12,9 @@
 #define MT CNN_SVG_MT
 #define MB CNN_SVG_MB
 
-const char *const cnn_svg_palette[CNN_SVG_MAX_SERIES] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
-                                                        "#8c564b", "#e377c2", "#17becf", "#333333"};
+const char *const cnn_svg_palette[CNN_SVG_MAX_SERIES] = {
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#333333",
+    "#aec7e8", "#ff9896", "#98df8a", "#c5b0d5", "#ffbb78", "#c49c94", "#f7b6d2", "#9edae5"};
 
 double cnn_svg_px(const cnn_svg_frame *fr, double x) { return ML + (x - fr->x0) / (fr->x1 - fr->x0) * (W - ML - MR); }
 double cnn_svg_py(const cnn_svg_frame *fr, double y) {
