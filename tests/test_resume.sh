@@ -40,13 +40,17 @@ kill_and_resume() {
 "${train[@]}" "$@" --out "$b" >"$b.out" 2>&1 &
 pid=$!
 mid=
-for _ in $(seq 1200); do
+for _ in $(seq 6000); do
     if [ -f "$b/checkpoint.bin" ]; then
+        # frozen while its checkpoint is read, so that a fast run cannot finish meanwhile (the file is
+        # replaced by a rename: it is whole either way)
+        kill -STOP "$pid" 2>/dev/null
         read -r step epoch start < <(ckpt "$b/checkpoint.bin" 2>/dev/null) || true
         [ -n "${start:-}" ] && [ "$start" != 0 ] && { mid=$step; break; }
+        kill -CONT "$pid" 2>/dev/null
     fi
     kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
+    sleep 0.01
 done
 kill -KILL "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
