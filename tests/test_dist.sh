@@ -100,6 +100,27 @@ PY
 "$bin" report "$tmp/np2-1" >/dev/null 2>"$tmp/np2-report.err" || fail "report refused the np=2 record: $(cat "$tmp/np2-report.err")"
 grep -q '^data-parallel: 2 ranks on 1 node' "$tmp/np2-1.out" || fail "np=2: the summary has no energy per node and rank"
 
+# 1c. two nodes (the ranks of this machine named as hosts of their own, CNN_TEST_HOSTNAME): a row per node,
+# the nodes adding up to the total, the embodied share counting both nodes' CPUs
+mpmd=("$mpirun" --allow-run-as-root --oversubscribe -q)
+"${mpmd[@]}" -np 1 -x CNN_TEST_HOSTNAME=node-a "$bin" "${train[@]}" --epochs 1 --out "$tmp/nodes" : \
+    -np 1 -x CNN_TEST_HOSTNAME=node-b "$bin" "${train[@]}" --epochs 1 --out "$tmp/nodes" >"$tmp/nodes.out" 2>&1 ||
+    fail "two nodes: the run failed: $(tail -3 "$tmp/nodes.out")"
+python3 - "$tmp/nodes/run.json" <<'PY' || fail "two nodes: run.json's nodes are wrong"
+import json, math, sys
+d = json.load(open(sys.argv[1]))
+w = d["distributed"]
+assert w["nodes_count"] == 2 and [n["host"] for n in w["nodes"]] == ["node-a", "node-b"], w["nodes"]
+assert [r["node"] for r in w["ranks"]] == [0, 1] and all(n["ranks"] == 1 for n in w["nodes"]), w
+assert math.isclose(sum(n["training_j"] for n in w["nodes"]), d["energy"]["total_j"], rel_tol=1e-9), (w, d["energy"])
+assert math.isclose(sum(n["training_uncertainty_j"] for n in w["nodes"]), d["energy"]["total_uncertainty_j"],
+                    rel_tol=1e-9), (w, d["energy"])
+host = [e for e in d["impacts"]["factors"]["embodied"] if e["device"] == "host"][0]
+cpus = sum(n["logical_cpus"] for n in w["nodes"])
+assert math.isclose(host["share"], cpus / 96, rel_tol=1e-9), (host, cpus)
+PY
+grep -qE '^  1 node-b +1 ' "$tmp/nodes.out" || fail "two nodes: the summary has no row for node-b: $(cat "$tmp/nodes.out")"
+
 # 2. parity with one process at the same global batch
 "$bin" "${train[@]}" --epochs 4 --no-energy >"$tmp/np1.out" 2>&1 || fail "the np=1 run failed: $(tail -3 "$tmp/np1.out")"
 python3 - "$tmp/np1.out" "$tmp/np2-1.out" <<'PY' || fail "np=2 is not within the tolerance of np=1"

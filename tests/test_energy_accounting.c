@@ -250,6 +250,16 @@ static void test_impacts(void) {
     CHECK(!strcmp(f.grid_code, "WOR") && f.grid.gwp == 0.39);
     CHECK_OK(cnn_impact_factors_from_options(&o, 512, 0, NULL, &f));
     CHECK(f.devices[0].share == 1.0);
+    // Every GPU a data-parallel record measures counts (a node of 8): the host and 8 GPUs, 8 x the GPU's figures.
+    CHECK_OK(cnn_impact_factors_from_options(&o, 16, 8, "NVIDIA H200", &f));
+    CHECK(f.n_devices == 9);
+    cnn_impacts one, eight;
+    cnn_impact_factors f1;
+    CHECK_OK(cnn_impact_factors_from_options(&o, 16, 1, "NVIDIA H200", &f1));
+    cnn_impacts_compute(&f1, 0.0, 3600.0, &one);
+    cnn_impacts_compute(&f, 0.0, 3600.0, &eight);
+    const double host = f.devices[0].embodied.gwp * f.devices[0].share * one.life_share;
+    CHECK_NEAR(eight.embodied.gwp - host, 8.0 * (one.embodied.gwp - host));
 
     // The grid table.
     CHECK(cnn_grid_lookup("fr") == cnn_grid_lookup("FRA"));

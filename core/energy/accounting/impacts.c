@@ -116,8 +116,8 @@ cnn_status cnn_impact_factors_from_options(const cnn_energy_options *o, int n_lo
         snprintf(h->source, sizeof h->source,
                  "Boavizta reference rack server (Dell R740, 2x24-core CPUs, 384 GB RAM), BoaviztAPI docs; share = "
                  "%s",
-                 o->host_share >= 0 ? "--host-share" : "this machine's logical CPUs / the server's 96 threads");
-    for (int i = 0; i < n_gpus && f->n_devices < 4; i++) {
+                 o->host_share >= 0 ? "--host-share" : "the logical CPUs measured (every node's) / the server's 96 threads");
+    for (int i = 0; i < n_gpus && f->n_devices < (int)(sizeof f->devices / sizeof f->devices[0]); i++) {
         cnn_embodied_device *d = &f->devices[f->n_devices++];
         snprintf(d->name, sizeof d->name, "gpu %.40s", gpu_name && *gpu_name ? gpu_name : "");
         size_t len = strlen(d->name);

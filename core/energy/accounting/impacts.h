@@ -7,6 +7,7 @@
 #define CNN_ENERGY_IMPACTS_H
 
 #include "core/energy/common/options.h"
+#include "core/energy/meters/meter.h"
 #include "core/status.h"
 
 #ifdef __cplusplus
@@ -42,7 +43,7 @@ typedef struct {
     double aur;             // average utilisation rate over the life
     double lifetime_years;
     int n_devices;
-    cnn_embodied_device devices[4];
+    cnn_embodied_device devices[1 + CNN_ENERGY_MAX_METERS]; // the host, then one per GPU measured
 } cnn_impact_factors;
 
 typedef struct {

@@ -27,7 +27,8 @@ void cnn_energy_print_world(const cnn_energy_result *res, FILE *out) {
         fprintf(out, "  %d %-22.22s %5d %19s %19s\n", k, n->host, n->n_ranks,
                 cnn_energy_fmt_ju(a, sizeof a, n->train_j, n->train_u), cnn_energy_fmt_ju(b, sizeof b, n->fu_j, n->fu_u));
     }
-    fprintf(out, "  %-6s %-5s %-8s %19s %19s  %s\n", "rank", "node", "meters", "training", "to target", "communication");
+    fprintf(out, "  %-6s %-5s %-8s %19s %19s  %s\n", "rank", "node", "meters", "training",
+            res->acc.target_reached ? "to target" : "run", "communication");
     for (int k = 0; k < wr->n_ranks; k++) {
         const cnn_energy_rank_row *row = &wr->ranks[k];
         double tj, tu, fj, fu;
