@@ -57,7 +57,7 @@ cnn_status cnn_energy_world_merge(cnn_energy_session *s, cnn_energy_input *in, d
 // A checkpoint of a data-parallel run (every rank calls it, with its own segment so far in out): rank 0's out
 // gets every other rank's meters (rK:NAME) and energy; the other ranks' is theirs alone.
 cnn_status cnn_energy_world_segment(cnn_energy_session *s, cnn_energy_segment *out);
-// Rank 0, after the functional unit: each node's energy from its ranks' meters.
+// Rank 0, after the functional unit: each rank's and each node's energy from its meters.
 void cnn_energy_world_totals(cnn_energy_result *r);
 
 #ifdef __cplusplus

@@ -148,12 +148,13 @@ void cnn_energy_world_totals(cnn_energy_result *r) {
     cnn_energy_world_result *wr = &r->world;
     if (wr->world_size <= 1) return;
     for (int k = 0; k < wr->n_ranks; k++) {
-        const cnn_energy_rank_row *row = &wr->ranks[k];
-        cnn_energy_node_row *n = &wr->nodes[row->node];
+        cnn_energy_rank_row *row = &wr->ranks[k];
         for (int m = row->first_meter; m < row->first_meter + row->n_meters; m++) {
-            n->train_j += r->acc.train.j[m], n->train_u += r->acc.train.u[m];
-            n->fu_j += r->fu.j[m], n->fu_u += r->fu.u[m];
+            row->train_j += r->acc.train.j[m], row->train_u += r->acc.train.u[m];
+            row->fu_j += r->fu.j[m], row->fu_u += r->fu.u[m];
         }
+        cnn_energy_node_row *n = &wr->nodes[row->node];
+        n->train_j += row->train_j, n->train_u += row->train_u, n->fu_j += row->fu_j, n->fu_u += row->fu_u;
     }
 }
 

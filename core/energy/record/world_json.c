@@ -13,13 +13,10 @@ static void jw_rank(cnn_json_writer *w, const cnn_energy_result *res, const cnn_
     cnn_jw_array(w, "meters");
     for (int m = row->first_meter; m < row->first_meter + row->n_meters; m++) cnn_jw_string(w, NULL, res->info[m].name);
     cnn_jw_end_array(w);
-    double tj = 0, tu = 0, fj = 0, fu = 0;
-    for (int m = row->first_meter; m < row->first_meter + row->n_meters; m++)
-        tj += res->acc.train.j[m], tu += res->acc.train.u[m], fj += res->fu.j[m], fu += res->fu.u[m];
-    cnn_jw_number(w, "training_j", tj);
-    cnn_jw_number(w, "training_uncertainty_j", tu);
-    cnn_jw_number(w, "functional_unit_j", fj);
-    cnn_jw_number(w, "functional_unit_uncertainty_j", fu);
+    cnn_jw_number(w, "training_j", row->train_j);
+    cnn_jw_number(w, "training_uncertainty_j", row->train_u);
+    cnn_jw_number(w, "functional_unit_j", row->fu_j);
+    cnn_jw_number(w, "functional_unit_uncertainty_j", row->fu_u);
     cnn_jw_number(w, "training_s", row->train_s);
     cnn_jw_number(w, "allreduce_s", row->allreduce_s >= 0 ? row->allreduce_s : NAN); // null: not measured
     cnn_jw_number(w, "other_communication_s", row->comm_s);

@@ -4,16 +4,6 @@
 
 #include "core/energy/report/format.h"
 
-// One rank's meters' energy over a window (w: the accounting's window or NULL for the functional unit's).
-static void rank_energy(const cnn_energy_result *res, const cnn_energy_rank_row *row, const cnn_energy_window *w,
-                        double *j, double *u) {
-    *j = *u = 0.0;
-    for (int m = row->first_meter; m < row->first_meter + row->n_meters; m++) {
-        *j += w ? w->j[m] : res->fu.j[m];
-        *u += w ? w->u[m] : res->fu.u[m];
-    }
-}
-
 void cnn_energy_print_world(const cnn_energy_result *res, FILE *out) {
     const cnn_energy_world_result *wr = &res->world;
     if (wr->world_size <= 1) return;
@@ -31,9 +21,6 @@ void cnn_energy_print_world(const cnn_energy_result *res, FILE *out) {
             res->acc.target_reached ? "to target" : "run", "communication");
     for (int k = 0; k < wr->n_ranks; k++) {
         const cnn_energy_rank_row *row = &wr->ranks[k];
-        double tj, tu, fj, fu;
-        rank_energy(res, row, &res->acc.train, &tj, &tu);
-        rank_energy(res, row, NULL, &fj, &fu);
         char comm[96];
         if (row->allreduce_s < 0)
             snprintf(comm, sizeof comm, "gradient all-reduce not timed (NCCL on the GPU's stream); other %.3f s",
@@ -44,7 +31,7 @@ void cnn_energy_print_world(const cnn_energy_result *res, FILE *out) {
                      row->train_s > 0 ? 100.0 * (row->allreduce_s + row->comm_s) / row->train_s : 0.0,
                      row->allreduce_s, row->comm_s);
         fprintf(out, "  %-6d %-5d %-8d %19s %19s  %s\n", row->rank, row->node, row->n_meters,
-                row->n_meters ? cnn_energy_fmt_ju(a, sizeof a, tj, tu) : "-",
-                row->n_meters ? cnn_energy_fmt_ju(b, sizeof b, fj, fu) : "-", comm);
+                row->n_meters ? cnn_energy_fmt_ju(a, sizeof a, row->train_j, row->train_u) : "-",
+                row->n_meters ? cnn_energy_fmt_ju(b, sizeof b, row->fu_j, row->fu_u) : "-", comm);
     }
 }

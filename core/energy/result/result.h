@@ -32,6 +32,8 @@ typedef struct {
     char host[64];
     int first_meter, n_meters;
     double train_s, allreduce_s, comm_s; // allreduce_s < 0: not measured (NCCL runs on the GPU's stream)
+    double train_j, train_u;     // its meters' energy over the training window
+    double fu_j, fu_u;           // and to the target (or the whole run), this session's part
 } cnn_energy_rank_row;
 typedef struct {
     char host[64];
